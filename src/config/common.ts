@@ -1,0 +1,42 @@
+// Variables every role shares: stop timing, the supervisor's log level and mode.
+import { z } from 'zod';
+import { LOG_LEVELS } from '../log.js';
+import { oneOf, seconds } from './variables.js';
+
+export const commonSchema = z.object({
+  STOP_TIMEOUT: seconds(3600, {
+    default: '25',
+    help: 'Seconds the program gets to stop gracefully after the stop signal before the hard-stop step (inside Kubernetes\' default 30 s grace).',
+  }),
+  DRAIN_DELAY: seconds(3600, {
+    default: '0',
+    help: 'web: seconds between the stop request and the stop signal, so load balancers stop routing first; the program keeps serving meanwhile.',
+  }),
+  ESCALATION_GRACE: seconds(3600, {
+    default: '3',
+    help: 'Seconds between the hard-stop step and SIGKILL to the whole process group.',
+  }),
+  SUPERVISOR_LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', help: 'Level of the supervisor\'s own JSON log lines.' }, (v) => v.toLowerCase()),
+  SUPERVISOR_MODE: oneOf(['supervise', 'exec'] as const, {
+    default: 'supervise',
+    help: 'exec replaces the supervisor with the program (no deadline, no lifecycle log after start; refused for worker).',
+  }, (v) => v.toLowerCase()),
+});
+
+export interface CommonSettings {
+  stopTimeoutMs: number;
+  drainDelayMs: number;
+  escalationGraceMs: number;
+  logLevel: string;
+  mode: 'supervise' | 'exec';
+}
+
+export function toCommonSettings(vars: z.output<typeof commonSchema>): CommonSettings {
+  return {
+    stopTimeoutMs: vars.STOP_TIMEOUT,
+    drainDelayMs: vars.DRAIN_DELAY,
+    escalationGraceMs: vars.ESCALATION_GRACE,
+    logLevel: vars.SUPERVISOR_LOG_LEVEL,
+    mode: vars.SUPERVISOR_MODE,
+  };
+}

@@ -1,0 +1,71 @@
+// --help, generated from the zod schemas and the role policies: there is no hand-kept list to go stale.
+import type { z } from 'zod';
+import { commonSchema } from './common.js';
+import { infoOf } from './load.js';
+import { ROLES, ROLE_NAMES } from '../roles/index.js';
+import { HANDLED_SIGNALS } from '../signals/trap.js';
+import type { Role, SignalRule } from '../roles/types.js';
+import { EXIT } from '../exit-codes.js';
+
+export function renderHelp(version: string): string {
+  const sections = [
+    `eveai-supervisor ${version}: runs the program of ROLE (${ROLE_NAMES.join(' | ')}) and stops it safely.`,
+    '',
+    'Usage:',
+    '  supervisor.js              run the role given by ROLE (default web)',
+    '  supervisor.js --print      print the resolved plan as JSON and exit',
+    '  supervisor.js --check      validate the environment and exit 0 or 78',
+    '  supervisor.js --version    print the version',
+    '  supervisor.js -- CMD ARGS  run a one-off command (Jobs/CronJobs) with the same stop and exit-code guarantees',
+    '',
+    variablesSection('Every role', { ROLE: undefined, ...commonSchema.shape }),
+    ...ROLES.map((role) => variablesSection(`ROLE=${role.name}: ${role.summary}`, role.schema.shape)),
+    'Unset or empty variables take their default. Every other variable is passed to the program untouched.',
+    '',
+    'Signals (what the supervisor does with each one it receives):',
+    renderSignalTable(ROLES),
+    '',
+    `Exit codes: the program's own code; 128+N when signal N killed it; ${EXIT.NOT_FOUND} program not found; ${EXIT.NOT_EXECUTABLE} not executable;`,
+    `${EXIT.CONFIG} invalid configuration (nothing started); ${EXIT.USAGE} invalid command line; ${EXIT.INTERNAL} internal error (the group was killed).`,
+  ];
+  return `${sections.join('\n')}\n`;
+}
+
+function variablesSection(title: string, shape: Record<string, z.ZodType | undefined>): string {
+  const lines = [`${title}:`];
+  for (const [name, schema] of Object.entries(shape)) {
+    if (name === 'ROLE') {
+      lines.push(`  ROLE  (default web)  one of ${ROLE_NAMES.join(', ')}`, '      Which program this container runs.');
+      continue;
+    }
+    const info = infoOf(schema);
+    if (!info) continue;
+    const fallback = info.default === undefined ? 'optional' : `default ${info.default}`;
+    lines.push(`  ${name}  (${fallback})  ${info.expected}`, `      ${info.help}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A markdown table, one row per signal, one column per role; the README carries the same table. */
+export function renderSignalTable(roles: readonly Role[]): string {
+  const header = `| signal | ${roles.map((r) => r.name).join(' | ')} |`;
+  const rule = `|---|${roles.map(() => '---').join('|')}|`;
+  const rows = HANDLED_SIGNALS.map((signal) => `| ${signal} | ${roles.map((r) => describeRule(r.policy.rules[signal])).join(' | ')} |`);
+  const hardStop = `| stop deadline | ${roles
+    .map((r) => (r.policy.hardStop ? `${r.policy.hardStop.signal} to the ${r.policy.hardStop.target}: ${r.policy.hardStop.why}` : 'SIGKILL to the group at once'))
+    .join(' | ')} |`;
+  return [header, rule, ...rows, hardStop].join('\n');
+}
+
+function describeRule(rule: SignalRule): string {
+  switch (rule.action) {
+    case 'stop':
+      return `stop: ${rule.send} to the leader once (${rule.why})`;
+    case 'stop-now':
+      return `stop now: hard-stop step (${rule.why})`;
+    case 'forward':
+      return `to the ${rule.target} (${rule.why})`;
+    case 'drop':
+      return `dropped (${rule.why})`;
+  }
+}

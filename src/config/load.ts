@@ -1,0 +1,102 @@
+// process.env -> Plan, or the full list of problems. Pure: the caller passes the environment in.
+import { z } from 'zod';
+import { commonSchema, toCommonSettings, type CommonSettings } from './common.js';
+import { variableInfo } from './variables.js';
+import { findNearMisses, type NearMiss } from './near-miss.js';
+import { ROLES, ROLE_NAMES, findRole } from '../roles/index.js';
+import { commandRole } from '../roles/command.js';
+import type { Role, SignalPolicy } from '../roles/types.js';
+
+export interface Plan {
+  role: string;
+  /** argv[0] is the program, looked up on PATH. */
+  argv: string[];
+  policy: SignalPolicy;
+  settings: CommonSettings;
+  exec: Role['exec'];
+}
+
+export interface Problem {
+  variable: string;
+  /** Only ever the value of one of the supervisor's own variables. */
+  value: string;
+  expected: string;
+}
+
+export type LoadResult =
+  | { ok: true; plan: Plan; nearMisses: NearMiss[] }
+  | { ok: false; problems: Problem[]; nearMisses: NearMiss[] };
+
+export const DEFAULT_ROLE = 'web';
+
+/** Every variable name the supervisor reads, for near-miss detection and --help. */
+export function knownVariables(): string[] {
+  const names = new Set(['ROLE', ...Object.keys(commonSchema.shape)]);
+  for (const role of ROLES) for (const name of Object.keys(role.schema.shape)) names.add(name);
+  return [...names];
+}
+
+/**
+ * Validates the common variables and the role's (ROLE, or the one-off `command` when given) all at once,
+ * so one run reports every problem.
+ */
+export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): LoadResult {
+  const nearMisses = findNearMisses(Object.keys(env), knownVariables());
+  const problems: Problem[] = [];
+
+  const common = validate(commonSchema, env, problems);
+  let role: Role | undefined;
+  if (command) {
+    role = commandRole(command);
+  } else {
+    const roleName = valueOf(env, 'ROLE') ?? DEFAULT_ROLE;
+    role = findRole(roleName.toLowerCase());
+    if (!role) problems.push({ variable: 'ROLE', value: roleName, expected: `one of ${ROLE_NAMES.join(', ')}` });
+  }
+  const vars = role ? validate(role.schema, env, problems) : undefined;
+
+  if (role && common?.SUPERVISOR_MODE === 'exec' && !role.exec.allowed) {
+    problems.push({ variable: 'SUPERVISOR_MODE', value: 'exec', expected: `supervise for ROLE=${role.name}: ${role.exec.why}` });
+  }
+  if (problems.length > 0 || !role || !common || !vars) return { ok: false, problems, nearMisses };
+  const settings = toCommonSettings(common);
+  return {
+    ok: true,
+    nearMisses,
+    plan: { role: role.name, argv: role.argv(vars, settings), policy: role.policy, settings, exec: role.exec },
+  };
+}
+
+/** An unset or empty variable takes its default, like start.sh's `${VAR:-default}`. */
+function valueOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function validate<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv, problems: Problem[]): z.output<S> | undefined {
+  const input: Record<string, string | undefined> = {};
+  for (const [name, variable] of Object.entries(schema.shape)) {
+    input[name] = valueOf(env, name) ?? infoOf(variable)?.default;
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const reported = new Set<string>();
+  for (const issue of result.error.issues) {
+    const name = String(issue.path[0]);
+    if (reported.has(name)) continue;
+    reported.add(name);
+    problems.push({ variable: name, value: input[name] ?? '', expected: infoOf(schema.shape[name])?.expected ?? issue.message });
+  }
+  return undefined;
+}
+
+/** The registered description of a variable, looking through `.optional()`. */
+export function infoOf(schema: unknown) {
+  let current = schema as z.ZodType | undefined;
+  while (current) {
+    const info = variableInfo.get(current);
+    if (info) return info;
+    current = current instanceof z.ZodOptional ? (current.unwrap() as z.ZodType) : undefined;
+  }
+  return undefined;
+}

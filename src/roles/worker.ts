@@ -1,0 +1,60 @@
+// ROLE=worker: the celery worker main process (prefork pool). Facts from celery 5.2 / billiard:
+// TERM = warm shutdown (running tasks finish), a second TERM aborts it and loses the running task,
+// QUIT = cold shutdown (acks_late messages are restored to the queue), TERM to a pool child kills its task.
+import { z } from 'zod';
+import { defineRole } from './types.js';
+import { integer, nameList, oneOf, pythonTarget } from '../config/variables.js';
+
+export const CELERY_LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL', 'FATAL'] as const;
+
+export const celeryApp = () =>
+  pythonTarget({ default: 'scripts.run_eveai_workers', help: 'The Celery application (-A).' }, { factory: false });
+export const celeryLogLevel = () =>
+  oneOf(CELERY_LOG_LEVELS, { default: 'INFO', help: 'celery log level (--loglevel).' }, (v) => v.toUpperCase());
+
+const schema = z.object({
+  CELERY_APP: celeryApp(),
+  CELERY_LOGLEVEL: celeryLogLevel(),
+  CELERY_CONCURRENCY: integer(1, 1024, { default: '2', help: 'Pool processes (--concurrency).' }),
+  CELERY_MAX_TASKS_PER_CHILD: integer(1, 2147483647, { default: '1000', help: 'Tasks a pool process runs before it is replaced (--max-tasks-per-child).' }),
+  CELERY_PREFETCH: integer(0, 65535, { default: '1', help: 'Messages prefetched per process, 0 = unlimited (--prefetch-multiplier).' }),
+  CELERY_QUEUES: nameList({ help: 'Queues to consume, comma-separated (-Q); unset = celery\'s default queue.' }).optional(),
+});
+
+export const worker = defineRole({
+  name: 'worker',
+  summary: 'celery worker running tasks',
+  schema,
+  argv: (vars) => [
+    'celery', '-A', vars.CELERY_APP, 'worker',
+    `--loglevel=${vars.CELERY_LOGLEVEL}`,
+    `--concurrency=${vars.CELERY_CONCURRENCY}`,
+    `--max-tasks-per-child=${vars.CELERY_MAX_TASKS_PER_CHILD}`,
+    `--prefetch-multiplier=${vars.CELERY_PREFETCH}`,
+    '-O', 'fair',
+    ...(vars.CELERY_QUEUES ? ['-Q', vars.CELERY_QUEUES.join(',')] : []),
+  ],
+  policy: {
+    drains: false,
+    hardStop: {
+      signal: 'SIGQUIT',
+      target: 'leader',
+      why: 'cold shutdown: running tasks are abandoned and their acks_late messages go back to the queue',
+    },
+    rules: {
+      SIGTERM: { action: 'stop', send: 'SIGTERM', why: 'warm shutdown: stop consuming, running tasks finish' },
+      SIGINT: { action: 'stop', send: 'SIGTERM', why: 'a second INT would turn celery\'s warm shutdown cold; one TERM never does' },
+      SIGQUIT: { action: 'stop-now', why: 'an explicit quick stop: cold shutdown now, acks_late messages are restored' },
+      SIGHUP: { action: 'drop', why: 'celery would warm-stop and re-exec itself; restarts are the orchestrator\'s job' },
+      SIGUSR1: { action: 'forward', target: 'leader', why: 'the main process logs the traceback of every thread (debugging)' },
+      SIGUSR2: { action: 'drop', why: 'no handler in the main process: the default action would kill it' },
+      SIGTTIN: { action: 'drop', why: 'no handler: the default action would suspend the worker' },
+      SIGTTOU: { action: 'drop', why: 'no handler: the default action would suspend the worker' },
+      SIGWINCH: { action: 'drop', why: 'no meaning for celery' },
+    },
+  },
+  exec: {
+    allowed: false,
+    why: 'under `tini -g` the stop signal would reach the prefork pool children directly and kill running tasks; the supervisor exists to prevent that',
+  },
+});

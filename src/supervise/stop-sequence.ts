@@ -1,0 +1,152 @@
+// The stop sequence for one running child, driven by signals and timers:
+//   running --stop--> draining (web, DRAIN_DELAY) --> graceful (stop signal to the leader, once)
+//     --STOP_TIMEOUT--> hard (the role's hard-stop step) --ESCALATION_GRACE--> killed (SIGKILL to the group)
+// Repeated stop requests never resend the stop signal nor reset the deadline.
+import type { Logger } from '../log.js';
+import type { Plan } from '../config/load.js';
+import type { HandledSignal } from '../signals/trap.js';
+import type { Target } from '../roles/types.js';
+import { sendToGroup, sendToLeader } from './process-group.js';
+
+type State = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
+
+export class StopSequence {
+  private state: State = 'running';
+  private startedAt = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly leaderPid: number,
+    private readonly leaderExited: () => boolean,
+    private readonly plan: Plan,
+    private readonly log: Logger,
+  ) {}
+
+  get stopping(): boolean {
+    return this.state !== 'running';
+  }
+
+  get killed(): boolean {
+    return this.state === 'killed';
+  }
+
+  onSignal(signal: HandledSignal): void {
+    const rule = this.plan.policy.rules[signal];
+    this.log.info({ event: 'signal.received', signal, action: rule.action, state: this.state }, `received ${signal}`);
+    switch (rule.action) {
+      case 'stop':
+        return this.requestStop(signal, rule.send);
+      case 'stop-now':
+        return this.requestStopNow(signal);
+      case 'forward':
+        return this.forward(signal, rule.target);
+      case 'drop':
+        this.log.info({ event: 'signal.dropped', signal, why: rule.why }, `${signal} not passed on: ${rule.why}`);
+    }
+  }
+
+  /** The leader is gone but its group may not be: whatever is left gets one stop deadline, then SIGKILL. */
+  onLeaderExit(): void {
+    if (this.state !== 'running' && this.state !== 'draining') return;
+    this.clearTimers();
+    if (this.state === 'running') this.startedAt = Date.now();
+    this.state = 'graceful';
+    this.schedule(this.plan.settings.stopTimeoutMs, () => this.hardStep());
+  }
+
+  /** Everything of the group is gone: nothing left to time. */
+  finish(): void {
+    this.clearTimers();
+  }
+
+  private requestStop(received: HandledSignal, send: NodeJS.Signals): void {
+    if (this.state !== 'running') {
+      this.log.info({ event: 'signal.ignored', signal: received, state: this.state }, `${received} ignored: a stop is already in progress`);
+      return;
+    }
+    this.startedAt = Date.now();
+    const { drainDelayMs } = this.plan.settings;
+    if (this.plan.policy.drains && drainDelayMs > 0) {
+      this.state = 'draining';
+      this.log.info({ event: 'shutdown.drain', delay_ms: drainDelayMs }, `draining for ${drainDelayMs} ms before ${send}`);
+      this.schedule(drainDelayMs, () => this.sendGraceful(send));
+    } else {
+      this.sendGraceful(send);
+    }
+  }
+
+  private requestStopNow(received: HandledSignal): void {
+    if (this.state === 'hard' || this.state === 'killed') {
+      this.log.info({ event: 'signal.ignored', signal: received, state: this.state }, `${received} ignored: already past the graceful stop`);
+      return;
+    }
+    if (this.state === 'running') this.startedAt = Date.now();
+    this.hardStep();
+  }
+
+  private sendGraceful(signal: NodeJS.Signals): void {
+    this.state = 'graceful';
+    const timeout_ms = this.plan.settings.stopTimeoutMs;
+    if (this.deliver(signal, 'leader')) {
+      this.log.info(
+        { event: 'shutdown.graceful', signal, target: 'leader', pid: this.leaderPid, timeout_ms },
+        `sent ${signal} to ${this.leaderPid}; SIGKILL follows in ${timeout_ms + this.plan.settings.escalationGraceMs} ms at the latest`,
+      );
+    }
+    this.schedule(timeout_ms, () => this.hardStep());
+  }
+
+  private hardStep(): void {
+    this.clearTimers();
+    const hardStop = this.plan.policy.hardStop;
+    if (!hardStop) return this.killGroup();
+    this.state = 'hard';
+    this.deliver(hardStop.signal, hardStop.target);
+    this.log.warn(
+      { event: 'shutdown.escalate', signal: hardStop.signal, target: hardStop.target, pid: this.leaderPid, after_ms: this.elapsed() },
+      `stop deadline reached: ${hardStop.signal} to the ${hardStop.target} (${hardStop.why})`,
+    );
+    this.schedule(this.plan.settings.escalationGraceMs, () => this.killGroup());
+  }
+
+  private killGroup(): void {
+    this.clearTimers();
+    this.state = 'killed';
+    this.deliver('SIGKILL', 'group');
+    this.log.warn(
+      { event: 'shutdown.escalate', signal: 'SIGKILL', target: 'group', pid: this.leaderPid, after_ms: this.elapsed() },
+      'SIGKILL to the whole process group',
+    );
+  }
+
+  private forward(signal: HandledSignal, target: Target): void {
+    if (this.deliver(signal, target)) {
+      this.log.info({ event: 'signal.forwarded', signal, target, pid: this.leaderPid }, `forwarded ${signal} to the ${target}`);
+    } else {
+      this.log.info({ event: 'signal.dropped', signal, why: 'the program already exited' }, `${signal} not passed on: the program already exited`);
+    }
+  }
+
+  /** Sends to the leader (unless Node already reaped it) or to the group; false when nobody received it. */
+  private deliver(signal: NodeJS.Signals, target: Target): boolean {
+    if (target === 'group') return sendToGroup(this.leaderPid, signal);
+    return !this.leaderExited() && sendToLeader(this.leaderPid, signal);
+  }
+
+  private elapsed(): number {
+    return Date.now() - this.startedAt;
+  }
+
+  private schedule(ms: number, step: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      step();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}

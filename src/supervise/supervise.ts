@@ -1,0 +1,73 @@
+// The only place that spawns and waits. It knows nothing about gunicorn or celery: it follows the plan.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+import type { Plan } from '../config/load.js';
+import type { HandledSignal } from '../signals/trap.js';
+import { EXIT, exitCodeOfChild } from '../exit-codes.js';
+import { spawnChild } from './spawn.js';
+import { groupMembers, type Member } from './process-group.js';
+import { StopSequence } from './stop-sequence.js';
+
+/** How often group membership is re-read while (and only while) the group drains after the leader exited. */
+const GROUP_POLL_MS = 25;
+/** After SIGKILL only an uninterruptible sleep keeps a process alive; do not wait for it forever. */
+const AFTER_KILL_WAIT_MS = 2000;
+
+export interface SupervisionHooks {
+  /** Called with the leader's pid right after spawn: the entry point arms the last-resort group kill. */
+  onSpawn(pid: number): void;
+  /** Every handled signal from now on goes to `handler`. */
+  routeSignals(handler: (signal: HandledSignal) => void): void;
+}
+
+export async function supervise(plan: Plan, programPath: string, log: Logger, hooks: SupervisionHooks): Promise<number> {
+  const child = spawnChild(programPath, plan.argv.slice(1));
+  if (child.pid === undefined) {
+    const end = await child.ended;
+    log.error({ event: 'child.spawn_failed', program: programPath, error: end.spawnError }, `could not start ${programPath}`);
+    return EXIT.NOT_EXECUTABLE;
+  }
+  const pid = child.pid;
+  const startedAt = Date.now();
+  hooks.onSpawn(pid);
+  log.info({ event: 'child.spawn', pid, argv: plan.argv }, `started ${plan.argv[0]} as pid ${pid} in its own process group`);
+
+  const stop = new StopSequence(pid, child.hasExited, plan, log);
+  hooks.routeSignals((signal) => stop.onSignal(signal));
+
+  const end = await child.ended;
+  const code = exitCodeOfChild(end.code, end.signal);
+  log.info(
+    { event: 'child.exit', pid, code: end.code ?? null, signal: end.signal ?? null, runtime_ms: Date.now() - startedAt },
+    end.signal ? `pid ${pid} was killed by ${end.signal}` : `pid ${pid} exited with code ${end.code}`,
+  );
+
+  stop.onLeaderExit();
+  await waitForGroup(pid, stop, log);
+  stop.finish();
+  return code;
+}
+
+/** Returns once no process of the group is alive; the stop sequence's timers escalate meanwhile. */
+async function waitForGroup(pid: number, stop: StopSequence, log: Logger): Promise<void> {
+  let members = groupMembers(pid);
+  if (members.length === 0) return;
+  log.info({ event: 'group.wait', members: describe(members) }, `waiting for ${members.length} process(es) left in the group`);
+  let killedAt: number | undefined;
+  while (members.length > 0) {
+    if (stop.killed) {
+      killedAt ??= Date.now();
+      if (Date.now() - killedAt > AFTER_KILL_WAIT_MS) {
+        log.error({ event: 'group.survivors', members: describe(members) }, 'processes survived SIGKILL (uninterruptible sleep?)');
+        return;
+      }
+    }
+    await sleep(GROUP_POLL_MS);
+    members = groupMembers(pid);
+  }
+  log.info({ event: 'group.empty' }, 'no process of the group is left');
+}
+
+function describe(members: Member[]) {
+  return members.slice(0, 20).map(({ pid, command }) => `${pid}:${command}`);
+}

@@ -1,0 +1,135 @@
+// Entry point: `node dist/supervisor.js [--help|--print|--check|--version] [-- CMD ARGS…]`.
+// The signal trap is the first import so it runs before any dependency is evaluated.
+import { routeSignals, takePendingSignals } from './signals/trap.js';
+import { onExit } from 'signal-exit';
+import { parseCli } from './cli.js';
+import { createLogger, shown, type Logger } from './log.js';
+import { EXIT, signalNumber } from './exit-codes.js';
+import { loadPlan, type Plan } from './config/load.js';
+import { renderHelp } from './config/help.js';
+import { findProgram } from './supervise/find-program.js';
+import { supervise } from './supervise/supervise.js';
+import { execProgram } from './supervise/exec.js';
+import { sendToGroup } from './supervise/process-group.js';
+
+declare const __SUPERVISOR_VERSION__: string | undefined;
+const VERSION = typeof __SUPERVISOR_VERSION__ === 'string' ? __SUPERVISOR_VERSION__ : 'dev';
+
+/** The child's pid once spawned and until its group is known to be empty: the last-resort kill targets it. */
+let liveGroup: number | undefined;
+
+async function main(log: Logger): Promise<number> {
+  const cli = parseCli(process.argv.slice(2));
+  if (!cli.ok) {
+    log.error({ event: 'usage.invalid', problem: cli.problem }, cli.problem);
+    return EXIT.USAGE;
+  }
+
+  const loaded = loadPlan(process.env, cli.command);
+  for (const { variable, intended } of loaded.nearMisses) {
+    // The name only: the value of a variable we do not own may be a secret.
+    log.warn({ event: 'config.near_miss', variable, did_you_mean: intended }, `${variable} is not a variable the supervisor reads; did you mean ${intended}?`);
+  }
+  if (!loaded.ok) {
+    for (const { variable, value, expected } of loaded.problems) {
+      const given = shown(value);
+      log.error({ event: 'config.invalid', variable, value: given, expected }, `${variable}=${JSON.stringify(given)}: expected ${expected}`);
+    }
+    return EXIT.CONFIG;
+  }
+  const { plan } = loaded;
+  if (cli.mode === 'print') {
+    process.stdout.write(`${JSON.stringify({ role: plan.role, argv: plan.argv, settings: plan.settings })}\n`);
+    return EXIT.OK;
+  }
+  if (cli.mode === 'check') {
+    log.info({ event: 'config.valid', role: plan.role }, `configuration for ROLE=${plan.role} is valid`);
+    return EXIT.OK;
+  }
+  return run(plan, log);
+}
+
+async function run(plan: Plan, log: Logger): Promise<number> {
+  log.info(
+    { event: 'supervisor.start', version: VERSION, role: plan.role, node: process.version, ...plan.settings },
+    `eveai-supervisor ${VERSION} starting ROLE=${plan.role}`,
+  );
+  warnAboutTopology(log);
+
+  for (const signal of takePendingSignals()) {
+    const rule = plan.policy.rules[signal];
+    log.info({ event: 'signal.received', signal, action: rule.action, state: 'starting' }, `received ${signal} before the program started`);
+    if (rule.action === 'stop' || rule.action === 'stop-now') {
+      log.info({ event: 'shutdown.before_start' }, 'stop requested before the program started: not starting it');
+      return 128 + signalNumber(signal);
+    }
+    log.info({ event: 'signal.dropped', signal, why: 'the program had not started yet' }, `${signal} not passed on: the program had not started yet`);
+  }
+
+  const program = plan.argv[0] ?? '';
+  const found = findProgram(program, process.env.PATH);
+  if (!found.ok) {
+    log.error({ event: 'child.spawn_failed', program, reason: found.reason, path: process.env.PATH ?? '' }, `cannot run ${program}: ${found.reason} (PATH=${process.env.PATH ?? ''})`);
+    return found.exitCode;
+  }
+  if (plan.settings.mode === 'exec') execProgram(plan, found.path, log);
+
+  return supervise(plan, found.path, log, {
+    onSpawn: (pid) => {
+      liveGroup = pid;
+    },
+    routeSignals,
+  }).finally(() => {
+    liveGroup = undefined;
+  });
+}
+
+function warnAboutTopology(log: Logger): void {
+  if (process.pid === 1) {
+    log.warn({ event: 'supervisor.pid1' }, 'running as PID 1: orphaned processes will not be reaped; put tini in front (ENTRYPOINT ["/usr/bin/tini","-g","--"])');
+  }
+  if (process.getuid?.() === 0) {
+    log.warn({ event: 'supervisor.root' }, 'running as root: the image runs as a non-root user; run as one unless root is really needed');
+  }
+}
+
+/** Last resort on any exit path (a crash, an unhandled signal): nothing of the child's group outlives us. */
+function killLiveGroup(): void {
+  if (liveGroup === undefined) return;
+  try {
+    sendToGroup(liveGroup, 'SIGKILL');
+  } catch {
+    // nothing more can be done on the way out
+  }
+}
+
+function exit(log: Logger, code: number): never {
+  log.info({ event: 'supervisor.exit', code }, `exiting with code ${code}`);
+  process.exit(code);
+}
+
+function start(): void {
+  const args = process.argv.slice(2);
+  if (args[0] === '--help' || args[0] === '-h') {
+    process.stdout.write(renderHelp(VERSION));
+    return;
+  }
+  if (args[0] === '--version' || args[0] === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  // Read before validation so config errors are logged at the requested level; an invalid value is reported by validation.
+  const log = createLogger((process.env.SUPERVISOR_LOG_LEVEL ?? 'info').toLowerCase());
+  const fail = (error: unknown) => {
+    const err = error instanceof Error ? error : new Error(String(error));
+    log.fatal({ event: 'supervisor.error', error: err.message, stack: err.stack }, `internal error: ${err.message}`);
+    killLiveGroup();
+    exit(log, EXIT.INTERNAL);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  onExit(killLiveGroup, { alwaysLast: true });
+  main(log).then((code) => exit(log, code), fail);
+}
+
+start();
