@@ -77,11 +77,24 @@ async function run(plan: Plan, log: Logger): Promise<number> {
   return supervise(plan, found.path, log, {
     onSpawn: (pid) => {
       liveGroup = pid;
+      injectFaultForTests();
     },
     routeSignals,
   }).finally(() => {
     liveGroup = undefined;
   });
+}
+
+/**
+ * Test-only: EVEAI_SUPERVISOR_INJECT_FAULT=after-spawn throws an uncaught error once the child runs, to prove
+ * the internal-error path (group killed, exit 70, one JSON line). Not a documented variable; inert when unset.
+ */
+function injectFaultForTests(): void {
+  if (process.env.EVEAI_SUPERVISOR_INJECT_FAULT === 'after-spawn') {
+    setTimeout(() => {
+      throw new Error('injected fault (EVEAI_SUPERVISOR_INJECT_FAULT=after-spawn)');
+    }, 200);
+  }
 }
 
 function warnAboutTopology(log: Logger): void {
