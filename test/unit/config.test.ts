@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { loadPlan, knownVariables } from '../../src/config/load.js';
+
+const OLD_START_SH = {
+  web: 'gunicorn -w 1 -k gevent -b 0.0.0.0:8080 --worker-connections 100 --access-logfile - --error-logfile - --log-level info scripts.run_eveai_app:app',
+  worker: 'celery -A scripts.run_eveai_workers worker --loglevel=INFO --concurrency=2 --max-tasks-per-child=1000 --prefetch-multiplier=1 -O fair',
+  beat: 'celery -A scripts.run_eveai_workers beat --loglevel=INFO',
+};
+
+function plan(env: Record<string, string>, command?: string[]) {
+  const result = loadPlan(env, command);
+  if (!result.ok) throw new Error(`unexpected problems: ${JSON.stringify(result.problems)}`);
+  return result.plan;
+}
+
+function problems(env: Record<string, string>) {
+  const result = loadPlan(env);
+  if (result.ok) throw new Error(`expected problems, got ${JSON.stringify(result.plan.argv)}`);
+  return result.problems;
+}
+
+/** Every flag and value of the old start.sh appears, in order, in the new argv. */
+function containsInOrder(argv: string[], expected: string[]) {
+  let at = 0;
+  for (const token of argv) if (token === expected[at]) at++;
+  return at === expected.length;
+}
+
+describe('argv per role keeps every flag and default of the old start.sh', () => {
+  for (const [role, command] of Object.entries(OLD_START_SH)) {
+    it(role, () => {
+      const argv = plan({ ROLE: role }).argv;
+      expect(containsInOrder(argv, command.split(' ')), argv.join(' ')).toBe(true);
+      expect(argv[0]).toBe(command.split(' ')[0]);
+    });
+  }
+
+  it('web adds only the stop-related flags, derived from the stop timing', () => {
+    const argv = plan({ ROLE: 'web', STOP_TIMEOUT: '10', ESCALATION_GRACE: '2.5' }).argv;
+    const extra = argv.filter((token) => !OLD_START_SH.web.split(' ').includes(token));
+    expect(extra).toEqual(['--graceful-timeout', '13', '--worker-tmp-dir', '/dev/shm']);
+  });
+
+  it('ROLE defaults to web, like start.sh', () => {
+    expect(plan({}).role).toBe('web');
+    expect(plan({ ROLE: '' }).role).toBe('web');
+  });
+});
+
+describe('overrides reach the argv as canonical values', () => {
+  it('web', () => {
+    const argv = plan({ ROLE: 'web', WORKERS: '4', WORKER_CLASS: 'gthread', PORT: '0900', WORKER_CONN: '250', LOGLEVEL: 'WARNING', WSGI_APP: 'app.main:create_app()' }).argv;
+    expect(argv.join(' ')).toContain('-w 4 -k gthread -b 0.0.0.0:900 --worker-connections 250');
+    expect(argv).toContain('warning');
+    expect(argv.at(-1)).toBe('app.main:create_app()');
+  });
+
+  it('web accepts a dotted worker class path', () => {
+    expect(plan({ WORKER_CLASS: 'uvicorn.workers.UvicornWorker' }).argv).toContain('uvicorn.workers.UvicornWorker');
+  });
+
+  it('worker with queues', () => {
+    const argv = plan({ ROLE: 'worker', CELERY_APP: 'eveai_workers.app', CELERY_LOGLEVEL: 'debug', CELERY_CONCURRENCY: '8', CELERY_MAX_TASKS_PER_CHILD: '50', CELERY_PREFETCH: '0', CELERY_QUEUES: 'embeddings, llm' }).argv;
+    expect(argv).toEqual([
+      'celery', '-A', 'eveai_workers.app', 'worker', '--loglevel=DEBUG', '--concurrency=8', '--max-tasks-per-child=50',
+      '--prefetch-multiplier=0', '-O', 'fair', '-Q', 'embeddings,llm',
+    ]);
+  });
+
+  it('beat with a schedule file and never a pidfile', () => {
+    const argv = plan({ ROLE: 'beat', CELERY_BEAT_SCHEDULE: '/tmp/beat/schedule' }).argv;
+    expect(argv).toEqual(['celery', '-A', 'scripts.run_eveai_workers', 'beat', '--loglevel=INFO', '-s', '/tmp/beat/schedule']);
+    expect(argv.join(' ')).not.toMatch(/pid/);
+  });
+
+  it('a one-off command is taken verbatim and ignores ROLE', () => {
+    const p = plan({ ROLE: 'nonsense' }, ['flask', 'db', 'upgrade', '$HOME; rm -rf /']);
+    expect(p.role).toBe('command');
+    expect(p.argv).toEqual(['flask', 'db', 'upgrade', '$HOME; rm -rf /']);
+  });
+
+  it('timings are milliseconds', () => {
+    expect(plan({ STOP_TIMEOUT: '0.5', DRAIN_DELAY: '5', ESCALATION_GRACE: '0' }).settings).toMatchObject({
+      stopTimeoutMs: 500, drainDelayMs: 5000, escalationGraceMs: 0,
+    });
+  });
+});
+
+describe('invalid configuration: one problem per variable, naming value and expectation', () => {
+  it.each([
+    ['PORT', '0', 'an integer from 1 to 65535'],
+    ['PORT', '65536', 'an integer from 1 to 65535'],
+    ['PORT', '80a', 'an integer from 1 to 65535'],
+    ['PORT', ' 80', 'an integer from 1 to 65535'],
+    ['PORT', '+80', 'an integer from 1 to 65535'],
+    ['PORT', '8e3', 'an integer from 1 to 65535'],
+    ['WORKERS', '0', 'an integer from 1 to 1024'],
+    ['WORKERS', '-1', 'an integer from 1 to 1024'],
+    ['WORKERS', '2.5', 'an integer from 1 to 1024'],
+    ['WORKER_CONN', '0x10', 'an integer from 1 to 100000'],
+    ['WORKER_CLASS', 'gevnet', 'one of sync, eventlet, gevent'],
+    ['WORKER_CLASS', 'a;b', 'one of sync'],
+    ['LOGLEVEL', 'verbose', 'one of debug, info, warning, error, critical'],
+    ['WSGI_APP', 'scripts/run.py', 'a Python module path'],
+    ['WSGI_APP', 'app:$(id)', 'a Python module path'],
+    ['STOP_TIMEOUT', '-1', 'a number of seconds from 0 to 3600'],
+    ['STOP_TIMEOUT', '30s', 'a number of seconds from 0 to 3600'],
+    ['DRAIN_DELAY', '3601', 'a number of seconds from 0 to 3600'],
+    ['SUPERVISOR_LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['SUPERVISOR_MODE', 'fork', 'one of supervise, exec'],
+  ])('%s=%j', (variable, value, expected) => {
+    const found = problems({ ROLE: 'web', [variable]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ variable, value });
+    expect(found[0]!.expected).toContain(expected);
+  });
+
+  it.each([
+    ['CELERY_CONCURRENCY', '0'],
+    ['CELERY_PREFETCH', '-1'],
+    ['CELERY_MAX_TASKS_PER_CHILD', '1.0'],
+    ['CELERY_LOGLEVEL', 'LOUD'],
+    ['CELERY_QUEUES', 'a,,b'],
+    ['CELERY_QUEUES', '-Q,x'],
+    ['CELERY_APP', 'x y'],
+  ])('worker %s=%j', (variable, value) => {
+    expect(problems({ ROLE: 'worker', [variable]: value }).map((p) => p.variable)).toEqual([variable]);
+  });
+
+  it.each([['-s'], ['/tmp/a\nb'], ['--pidfile=/x']])('beat CELERY_BEAT_SCHEDULE=%j', (value) => {
+    expect(problems({ ROLE: 'beat', CELERY_BEAT_SCHEDULE: value }).map((p) => p.variable)).toEqual(['CELERY_BEAT_SCHEDULE']);
+  });
+
+  it('reports every invalid variable at once', () => {
+    const found = problems({ ROLE: 'web', PORT: 'x', WORKERS: '0', STOP_TIMEOUT: 'soon', LOGLEVEL: 'loud' });
+    expect(found.map((p) => p.variable).sort()).toEqual(['LOGLEVEL', 'PORT', 'STOP_TIMEOUT', 'WORKERS']);
+  });
+
+  it('an unknown ROLE lists the valid roles, and common variables are still checked', () => {
+    const found = problems({ ROLE: 'scheduler', STOP_TIMEOUT: 'x' });
+    expect(found).toContainEqual({ variable: 'ROLE', value: 'scheduler', expected: 'one of web, worker, beat' });
+    expect(found.map((p) => p.variable)).toContain('STOP_TIMEOUT');
+  });
+
+  it('variables of another role are not validated for this one', () => {
+    expect(plan({ ROLE: 'beat', PORT: 'not-a-port' }).role).toBe('beat');
+  });
+
+  it('exec mode is refused for the worker, with the reason', () => {
+    const [problem] = problems({ ROLE: 'worker', SUPERVISOR_MODE: 'exec' });
+    expect(problem).toMatchObject({ variable: 'SUPERVISOR_MODE', value: 'exec' });
+    expect(problem!.expected).toMatch(/pool children/);
+    expect(plan({ ROLE: 'web', SUPERVISOR_MODE: 'exec' }).settings.mode).toBe('exec');
+  });
+});
+
+describe('near misses name the intended variable', () => {
+  const nearMisses = (env: Record<string, string>) => loadPlan(env).nearMisses;
+
+  it.each([
+    ['WORKER', 'WORKERS'],
+    ['CELERY_CONCURENCY', 'CELERY_CONCURRENCY'],
+    ['STOP_TIMOUT', 'STOP_TIMEOUT'],
+    ['port', 'PORT'],
+    ['CELERY_QUEUE', 'CELERY_QUEUES'],
+    ['ROLES', 'ROLE'],
+  ])('%s -> %s', (typo, intended) => {
+    expect(nearMisses({ [typo]: '1' })).toContainEqual({ variable: typo, intended });
+  });
+
+  it.each(['HOME', 'PATH', 'HOSTNAME', 'DATABASE_URL', 'REDIS_PORT', 'PYTHONPATH', 'WORKERS'])('%s is not a near miss', (name) => {
+    expect(nearMisses({ [name]: '1' })).toEqual([]);
+  });
+
+  it('every known variable is known', () => {
+    expect(knownVariables()).toEqual(expect.arrayContaining(['ROLE', 'PORT', 'CELERY_QUEUES', 'CELERY_BEAT_SCHEDULE', 'STOP_TIMEOUT', 'DRAIN_DELAY']));
+  });
+});
