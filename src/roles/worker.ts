@@ -44,9 +44,9 @@ export const worker = defineRole({
     rules: {
       SIGTERM: { action: 'stop', send: 'SIGTERM', why: 'warm shutdown: stop consuming, running tasks finish' },
       SIGINT: { action: 'stop', send: 'SIGTERM', why: 'a second INT would turn celery\'s warm shutdown cold; one TERM never does' },
-      SIGQUIT: { action: 'stop-now', why: 'an explicit quick stop: cold shutdown now, acks_late messages are restored' },
+      SIGQUIT: { action: 'stop-now', why: 'an explicit quick stop: cold shutdown, acks_late messages are restored' },
       SIGHUP: { action: 'drop', why: 'celery would warm-stop and re-exec itself; restarts are the orchestrator\'s job' },
-      SIGUSR1: { action: 'forward', target: 'leader', why: 'the main process logs the traceback of every thread (debugging)' },
+      SIGUSR1: { action: 'forward', target: 'leader', why: 'the main process logs the traceback of every thread, for debugging' },
       SIGUSR2: { action: 'drop', why: 'no handler in the main process: the default action would kill it' },
       SIGTTIN: { action: 'drop', why: 'no handler: the default action would suspend the worker' },
       SIGTTOU: { action: 'drop', why: 'no handler: the default action would suspend the worker' },

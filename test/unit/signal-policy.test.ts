@@ -62,3 +62,21 @@ describe('signal policy tables', () => {
     expect(readme).toContain(renderSignalTable([commandRole(['CMD'])]));
   });
 });
+
+describe('README tables follow the code', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const sources = ['supervisor.ts', 'supervise/stop-sequence.ts', 'supervise/supervise.ts', 'supervise/exec.ts'].map((file) =>
+    readFileSync(join(ROOT, 'src', file), 'utf8'),
+  );
+
+  it('every log event the code emits is in the log table', () => {
+    const events = new Set(sources.flatMap((source) => [...source.matchAll(/event: '([a-z_]+\.[a-z_]+)'/g)].map((m) => m[1]!)));
+    expect(events.size).toBeGreaterThan(15);
+    for (const event of events) expect(readme, event).toContain(`| \`${event}\` |`);
+  });
+
+  it('every variable the supervisor reads is in the environment table', async () => {
+    const { knownVariables } = await import('../../src/config/load.js');
+    for (const name of knownVariables()) expect(readme, name).toContain(`| \`${name}\` |`);
+  });
+});
