@@ -22,8 +22,8 @@ export interface LogLine {
 
 export interface RunOptions {
   env?: Record<string, string>;
-  /** Run under real `tini -g` as PID 1 of a new PID namespace. */
-  pidNamespace?: boolean;
+  /** Run under real `tini -g` as PID 1 of a new PID namespace; 'without-tini' makes the supervisor PID 1 itself. */
+  pidNamespace?: boolean | 'without-tini';
   /** Run as this uid/gid (setpriv), e.g. 10001 like the image. */
   uid?: number;
   cwd?: string;
@@ -47,7 +47,8 @@ export function runSupervisor(args: string[], options: RunOptions = {}): Running
     argv = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...argv];
   }
   if (options.pidNamespace) {
-    argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'tini', '-g', '--', ...argv];
+    const init = options.pidNamespace === 'without-tini' ? [] : ['tini', '-g', '--'];
+    argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...init, ...argv];
   }
   const proc = spawn(argv[0]!, argv.slice(1), { env, cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

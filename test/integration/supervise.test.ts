@@ -19,7 +19,7 @@ const signalsOf = (events: RecordedEvent[], role: 'leader' | 'grandchild' = 'lea
   events.filter((e) => e.event === 'signal' && e.role === role).map((e) => e.signal);
 const ready = (count = 1) => (events: RecordedEvent[]) => events.filter((e) => e.event === 'ready').length >= count;
 
-function start(args: string[], env: Record<string, string>, options: { pidNamespace?: boolean; uid?: number } = {}) {
+function start(args: string[], env: Record<string, string>, options: { pidNamespace?: boolean | 'without-tini'; uid?: number } = {}) {
   world = fakeWorld(env);
   running = runSupervisor(args, { env: world.env, ...options });
   return running;
@@ -271,6 +271,14 @@ describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 100
     const leaderExit = events.find((e) => e.role === 'leader' && e.event === 'exit')!;
     expect(events.filter((e) => e.role === 'grandchild' && e.event === 'signal').every((e) => e.t >= leaderExit.t)).toBe(true);
     expect(logs.some((l) => l.event === 'supervisor.root')).toBe(false);
+  });
+
+  it('without tini, as PID 1 itself, the supervisor warns that orphans will not be reaped', async () => {
+    const run = start(['--', 'fake-child'], { FAKE_EXIT: '0' }, { pidNamespace: 'without-tini', uid: 10001 });
+    const { code, logs } = await finished(run);
+    expect(code).toBe(0);
+    expect(logs[0]!.pid).toBe(1);
+    expect(logs.some((l) => l.event === 'supervisor.pid1')).toBe(true);
   });
 
   it('the exit code passes through tini', async () => {

@@ -1,0 +1,72 @@
+/**
+ * Scenario 6 of issue 3: celery beat under tini -g and the supervisor. SIGTERM to PID 1 -> beat saves its
+ * schedule and exits 0; a second start in the same working directory (the image's WORKDIR) starts cleanly:
+ * celery 5 writes no pidfile, and the supervisor passes none.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useCleanup } from './harness/cleanup.js';
+import { Container } from './harness/container.js';
+import { RedisServer } from './harness/redis.js';
+import { APP_GID, APP_UID, hostEnv, waitFor } from './harness/env.js';
+
+useCleanup();
+
+const workdirs: string[] = [];
+afterEach(() => {
+  for (const dir of workdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The periodic-task entries beat saved in its shelve file, read back with Python's shelve. */
+function savedEntries(workdir: string): Record<string, number> {
+  const script = [
+    'import json, shelve, sys',
+    "s = shelve.open(sys.argv[1], flag='r')",
+    "print(json.dumps({name: entry.total_run_count for name, entry in s['entries'].items()}))",
+  ].join('\n');
+  const out = execFileSync('python3', ['-c', script, path.join(workdir, 'celerybeat-schedule')], { env: hostEnv(), encoding: 'utf8' });
+  return JSON.parse(out) as Record<string, number>;
+}
+
+async function runBeatOnce(name: string, workdir: string, redis: RedisServer, queuedBefore: number): Promise<Container> {
+  const container = await Container.start({
+    name,
+    runner: 'supervisor',
+    cwd: workdir,
+    env: { ROLE: 'beat', CELERY_BROKER_URL: redis.url, BEAT_TICK_SECONDS: '1' },
+  });
+  await container.waitOutput(/Sending due task tick/, 30_000);
+  // Beat logs "Sending due task" before it publishes; wait until the message is really in the queue.
+  await waitFor(`${name}: a tick message in the queue`, async () => Number(await redis.command('LLEN', 'celery')) > queuedBefore, 10_000);
+  container.signal('SIGTERM');
+  const exit = await container.waitExit(30_000);
+  expect(exit.code, `${name}: exit code (log ${container.logFile})`).toBe(0);
+  expect(container.events().at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
+  expect(container.output).not.toMatch(/Traceback|ERROR|pidfile/i);
+  return container;
+}
+
+describe('scenario 6 — beat', () => {
+  it('supervisor: SIGTERM to PID 1 -> exit 0 and the schedule is saved; a restart in the same directory starts cleanly', async () => {
+    const redis = await RedisServer.start();
+    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'eveai-beat-'));
+    workdirs.push(workdir);
+    fs.chownSync(workdir, APP_UID, APP_GID); // like WORKDIR /app owned by appuser
+
+    await runBeatOnce('s6-beat-first', workdir, redis, 0);
+    const files = fs.readdirSync(workdir);
+    expect(files.some((f) => f.startsWith('celerybeat-schedule')), `schedule file in ${files.join(', ')}`).toBe(true);
+    expect(files.filter((f) => /\.pid$/.test(f)), 'no pidfile').toEqual([]);
+    const firstRuns = savedEntries(workdir).tick ?? 0;
+    expect(firstRuns, 'tick runs saved on SIGTERM').toBeGreaterThan(0);
+
+    const queuedAfterFirst = Number(await redis.command('LLEN', 'celery'));
+    const second = await runBeatOnce('s6-beat-restart', workdir, redis, queuedAfterFirst);
+    expect(second.output).toMatch(/beat: Starting\.\.\./);
+    expect(savedEntries(workdir).tick ?? 0, 'the restart continued the saved schedule').toBeGreaterThan(firstRuns);
+    expect(Number(await redis.command('LLEN', 'celery')), 'the restart sent ticks too').toBeGreaterThan(queuedAfterFirst);
+  }, 120_000);
+});

@@ -1,0 +1,236 @@
+/**
+ * The container topology without a container engine:
+ *
+ *   unshare --pid --fork --mount-proc          a new PID namespace with its own /proc
+ *     setpriv --reuid=10001 --regid=10001 --clear-groups
+ *       tini -g --                              PID 1, like ENTRYPOINT ["/usr/bin/tini","-g","--"]
+ *         node dist/supervisor.js               PID 2 (runner "supervisor")
+ *         bash -lc test/baseline/start.sh       PID 2 (runner "start.sh", CMD of the migration plan)
+ *
+ * Signals are sent from the host side to the host pid of tini, as Kubernetes/Podman do. When tini
+ * exits the kernel tears the namespace down, so SIGKILL to tini is also the cleanup that leaves nothing
+ * behind. Safety nets when the test process itself dies: the outer setpriv gives unshare a parent-death
+ * SIGKILL, and unshare --kill-child gives tini one (setpriv --pdeathsig keep re-arms it after the uid change).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { APP_GID, APP_UID, OLD_START_SH, REPO, SUPERVISOR, containerEnv, sleep, waitFor } from './env.js';
+import { childrenOf, namespaceMembers, pidNamespace, readProc, type Proc } from './procs.js';
+
+export type Runner = 'supervisor' | 'start.sh';
+
+export interface ContainerOptions {
+  /** Shown in logs and file names. */
+  name: string;
+  runner: Runner;
+  /** Role variables (ROLE, PORT, STOP_TIMEOUT, CELERY_BROKER_URL, ...), on top of the image environment. */
+  env: Record<string, string>;
+  /** Working directory (the image's WORKDIR); default the repository root. */
+  cwd?: string;
+}
+
+export interface ExitInfo {
+  /** Exit status as a shell reports it: the code, or 128+signal. */
+  code: number;
+  /** Milliseconds from the last signal sent with `signal()` to the exit (undefined: no signal was sent). */
+  stopMs: number | undefined;
+}
+
+export interface LogEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+export const LOG_DIR = path.join(REPO, '.tmp/real');
+
+const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
+
+export class Container {
+  output = '';
+  stderr = '';
+  tini!: Proc;
+  ns!: string;
+  readonly exited: Promise<ExitInfo>;
+  private lastSignalAt: number | undefined;
+  private pid1Killed = false;
+  private exitInfo: ExitInfo | undefined;
+  readonly logFile: string;
+
+  private constructor(
+    readonly options: ContainerOptions,
+    readonly child: ChildProcess,
+  ) {
+    fs.mkdirSync(LOG_DIR, { recursive: true });
+    this.logFile = path.join(LOG_DIR, `${options.name.replace(/[^\w.-]+/g, '_')}.log`);
+    fs.writeFileSync(this.logFile, '');
+    const capture = (isErr: boolean) => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      this.output += text;
+      if (isErr) this.stderr += text;
+      fs.appendFileSync(this.logFile, text);
+    };
+    child.stdout!.on('data', capture(false));
+    child.stderr!.on('data', capture(true));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        // tini turns a signal death of its child into 128+n itself, so unshare sees a signal death only when
+        // tini itself got SIGKILL (our kill() or the "kubelet"); unshare then cannot re-raise SIGKILL on
+        // itself and exits 1 ("sigprocmask unblock failed"). What an engine reports then is 137.
+        const status = this.pid1Killed ? 128 + 9 : (code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0));
+        this.exitInfo = { code: status, stopMs: this.lastSignalAt === undefined ? undefined : Date.now() - this.lastSignalAt };
+        live.delete(this);
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  static async start(options: ContainerOptions): Promise<Container> {
+    const program = options.runner === 'supervisor' ? [process.execPath, SUPERVISOR] : ['bash', '-lc', OLD_START_SH];
+    const argv = [
+      '--pdeathsig', 'SIGKILL', '--',
+      'unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--',
+      'setpriv', `--reuid=${APP_UID}`, `--regid=${APP_GID}`, '--clear-groups', '--pdeathsig', 'keep', '--',
+      'tini', '-g', '--',
+      ...program,
+    ];
+    const child = spawn('setpriv', argv, {
+      cwd: options.cwd ?? REPO,
+      env: containerEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const container = new Container(options, child);
+    live.add(container);
+    try {
+      container.tini = await waitFor(
+        `${options.name}: tini as PID 1`,
+        () => {
+          if (container.exitInfo) throw new Error(`${options.name}: exited with ${container.exitInfo.code} before tini ran:\n${container.output}`);
+          return childrenOf(child.pid!).find((p) => p.comm === 'tini' && p.nsPid === 1);
+        },
+        10_000,
+        20,
+      );
+      container.ns = pidNamespace(container.tini.pid)!;
+      createdNamespaces.add(container.ns);
+    } catch (error) {
+      await container.kill();
+      throw error;
+    }
+    return container;
+  }
+
+  /** Every process in the container's PID namespace (tini included). */
+  members(): Proc[] {
+    return namespaceMembers(this.ns);
+  }
+
+  /** The process with this pid inside the namespace (2 = the supervisor or start.sh's program). */
+  nsProc(nsPid: number): Proc | undefined {
+    return this.members().find((p) => p.nsPid === nsPid);
+  }
+
+  /** The supervised program's main process: the child of PID 2 (supervisor runs), or PID 2 itself (start.sh runs). */
+  leader(): Proc | undefined {
+    const two = this.nsProc(2);
+    if (!two) return undefined;
+    if (this.options.runner === 'start.sh') return two;
+    return this.members().find((p) => p.ppid === two.pid);
+  }
+
+  /** Sends `signal` from the host to PID 1 (default) or another namespace pid, as the container engine does. */
+  signal(signal: NodeJS.Signals, nsPid = 1): void {
+    const target = nsPid === 1 ? this.tini : this.nsProc(nsPid);
+    if (!target) throw new Error(`${this.options.name}: no PID ${nsPid} in the namespace`);
+    this.lastSignalAt = Date.now();
+    process.kill(target.pid, signal);
+  }
+
+  /** Pino JSON lines the supervisor wrote (on stderr, mixed with the program's own lines). */
+  events(): LogEvent[] {
+    const events: LogEvent[] = [];
+    for (const line of this.stderr.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const parsed = JSON.parse(line) as LogEvent;
+        if (typeof parsed.event === 'string') events.push(parsed);
+      } catch {
+        /* a program's line that happens to start with { */
+      }
+    }
+    return events;
+  }
+
+  /** Resolves once `pattern` matched `count` times in the combined output. */
+  async waitOutput(pattern: RegExp, timeoutMs: number, count = 1): Promise<void> {
+    const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g');
+    await waitFor(
+      `${this.options.name}: ${count}x ${pattern} in the output (log: ${this.logFile})`,
+      () => {
+        if ((this.output.match(global)?.length ?? 0) >= count) return true;
+        if (this.exitInfo) throw new Error(`${this.options.name}: exited with ${this.exitInfo.code} while waiting for ${pattern}; log: ${this.logFile}\n${this.tail()}`);
+        return false;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Waits for the container to end; on timeout it is killed and the test fails (never hangs). */
+  async waitExit(timeoutMs: number): Promise<ExitInfo> {
+    const result = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
+    if (result) return result;
+    await this.kill();
+    throw new Error(`${this.options.name}: still running ${timeoutMs} ms after the stop signal; killed. Log: ${this.logFile}\n${this.tail()}`);
+  }
+
+  tail(lines = 40): string {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** SIGKILL to PID 1 as the kubelet does at the end of terminationGracePeriodSeconds: the namespace goes with it. */
+  killPid1(): void {
+    if (this.exitInfo || !this.tini) return;
+    this.pid1Killed = true;
+    try {
+      process.kill(this.tini.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Cleanup: SIGKILL to PID 1 (the kernel kills everything in the namespace) and to unshare, then reap. */
+  async kill(): Promise<void> {
+    if (this.exitInfo) return;
+    this.killPid1();
+    for (const pid of [this.child.pid]) {
+      if (!pid) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await Promise.race([this.exited, sleep(5000)]);
+  }
+}
+
+const live = new Set<Container>();
+
+/** Every PID namespace this test file created: the final check looks for leftovers in each. */
+export const createdNamespaces = new Set<string>();
+
+/** Kills every container still running (afterEach/afterAll): nothing survives a failed test. */
+export async function killAllContainers(): Promise<void> {
+  await Promise.all([...live].map((c) => c.kill()));
+}
+
+export function liveContainerCount(): number {
+  return live.size;
+}
+
+export { readProc };

@@ -1,0 +1,50 @@
+/** HTTP from the host side: every request on its own connection (no keep-alive agent). */
+import http from 'node:http';
+import net from 'node:net';
+
+export interface HttpResult {
+  status?: number;
+  error?: string; // ECONNREFUSED, ECONNRESET, socket hang up, timeout, ...
+  body?: string;
+}
+
+export function get(port: number, pathname: string, timeoutMs = 30_000): Promise<HttpResult> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathname, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: res.statusCode, error: err.code ?? err.message }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+  });
+}
+
+/**
+ * What a brand-new client sees: "refused" (nothing listens), "hung" (connect or answer never comes
+ * within the timeout: the listener still exists but nobody accepts), or the HTTP outcome.
+ */
+export async function newConnection(port: number, timeoutMs = 3000): Promise<'refused' | 'hung' | string> {
+  const connected = await new Promise<'refused' | 'hung' | 'connected' | string>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('hung');
+    }, timeoutMs);
+    socket.on('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(err.code === 'ECONNREFUSED' ? 'refused' : (err.code ?? err.message));
+    });
+  });
+  if (connected !== 'connected') return connected;
+  const answer = await get(port, '/healthz', timeoutMs);
+  if (answer.status) return `served ${answer.status}`;
+  return answer.error === 'TIMEOUT' ? 'hung' : (answer.error ?? 'unknown');
+}

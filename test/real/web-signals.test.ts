@@ -1,0 +1,89 @@
+/**
+ * Scenario 3 of issue 3: gunicorn's operational signals through tini -g and the supervisor, real programs.
+ *   HUP to PID 1  -> tini forwards it to the supervisor's group -> the supervisor forwards it to the gunicorn
+ *                    master only -> workers reload; an in-flight request still completes.
+ *   TTIN/TTOU     -> tini never forwards these (it ignores them), so they go to the supervisor (PID 2)
+ *                    directly, which forwards them to the master: one worker more / less.
+ * Plus, recorded as a fact: the old start.sh with HUP to PID 1 (tini -g sends it to the workers too).
+ */
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from './harness/cleanup.js';
+import { startWeb } from './harness/scenarios.js';
+import { get } from './harness/http.js';
+import { stillAlive, type Proc } from './harness/procs.js';
+import { sleep, waitFor } from './harness/env.js';
+import type { Container } from './harness/container.js';
+
+useCleanup();
+
+function gunicornWorkers(container: Container): Proc[] {
+  const master = container.leader();
+  if (!master) return [];
+  return container.members().filter((p) => p.ppid === master.pid && p.state !== 'Z');
+}
+
+const forwarded = (container: Container, signal: string) =>
+  container.events().filter((e) => e.event === 'signal.forwarded' && e.signal === signal);
+
+describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
+  it('supervisor: HUP to PID 1 reloads the workers without dropping the in-flight request; TTIN/TTOU to PID 2 add/remove a worker', async () => {
+    const { container, port } = await startWeb('s3-web-signals-supervisor', 'supervisor', { WORKERS: '1' });
+    const before = gunicornWorkers(container);
+    expect(before, 'one gunicorn worker at start').toHaveLength(1);
+
+    // HUP with a request in flight.
+    const inFlight = get(port, '/slow?s=3');
+    await container.waitOutput(/slow\.start/, 15_000);
+    container.signal('SIGHUP');
+    const replacement = await waitFor(
+      'a new gunicorn worker after HUP',
+      () => {
+        const fresh = gunicornWorkers(container).filter((p) => !before.some((b) => b.pid === p.pid));
+        return fresh.length > 0 && fresh;
+      },
+      20_000,
+    );
+    expect((await inFlight).status, 'the request in flight during the reload').toBe(200);
+    await waitFor('the old worker exits after its request', () => !before.some(stillAlive), 20_000);
+    expect(gunicornWorkers(container).map((p) => p.pid)).toEqual(replacement.map((p) => p.pid));
+    expect((await get(port, '/healthz')).status).toBe(200);
+    expect(forwarded(container, 'SIGHUP')[0]?.target).toBe('leader');
+
+    // tini ignores TTIN: sent to PID 1 it reaches nobody.
+    container.signal('SIGTTIN');
+    await sleep(1500);
+    expect(gunicornWorkers(container), 'TTIN to PID 1 changes nothing (tini does not forward it)').toHaveLength(1);
+    expect(container.events().filter((e) => e.event === 'signal.received' && e.signal === 'SIGTTIN')).toHaveLength(0);
+
+    // TTIN / TTOU to the supervisor directly.
+    container.signal('SIGTTIN', 2);
+    await waitFor('2 gunicorn workers after TTIN', () => gunicornWorkers(container).length === 2, 20_000);
+    expect(forwarded(container, 'SIGTTIN')[0]?.target).toBe('leader');
+    container.signal('SIGTTOU', 2);
+    await waitFor('1 gunicorn worker after TTOU', () => gunicornWorkers(container).length === 1, 20_000);
+    expect(forwarded(container, 'SIGTTOU')[0]?.target).toBe('leader');
+
+    container.signal('SIGTERM');
+    const exit = await container.waitExit(40_000);
+    expect(exit.code).toBe(0);
+    expect(container.events().at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
+  }, 120_000);
+
+  it('old start.sh (baseline, recorded): HUP to PID 1 with a request in flight', async () => {
+    const { container, port } = await startWeb('s3-web-hup-start.sh', 'start.sh', { WORKERS: '1' });
+    const before = gunicornWorkers(container);
+    const inFlight = get(port, '/slow?s=3');
+    await container.waitOutput(/slow\.start/, 15_000);
+    container.signal('SIGHUP');
+    const response = await inFlight;
+    await sleep(500);
+    const workersAfter = gunicornWorkers(container).length;
+    const stillServes = (await get(port, '/healthz', 5000)).status;
+    console.info(
+      `[web-signals] old start.sh, HUP to PID 1 with /slow?s=3 in flight: request -> ${response.status ?? response.error}; ` +
+        `old worker alive: ${before.some(stillAlive)}; workers now: ${workersAfter}; /healthz afterwards: ${stillServes}`,
+    );
+    container.signal('SIGTERM');
+    await container.waitExit(40_000);
+  }, 120_000);
+});
