@@ -108,6 +108,17 @@ describe('configuration and command line', () => {
     for (const name of ['CELERY_CONCURRENCY', 'WSGI_APP', 'STOP_TIMEOUT', 'CELERY_BEAT_SCHEDULE', 'SIGHUP']) expect(run.stdout()).toContain(name);
   });
 
+  it('variables the supervisor does not own reach the program untouched, and never its log', async () => {
+    const secret = 'postgres://app:s3cr3t-Pa55@db:5432/eveai';
+    const run = start(['--', 'env'], { DATABASE_URL: secret, OPENAI_API_KEY: 'sk-live-abc123', ODD: ' spaces; $(not a shell) ' });
+    const { code } = await finished(run);
+    expect(code).toBe(0);
+    expect(run.stdout()).toContain(`DATABASE_URL=${secret}\n`);
+    expect(run.stdout()).toContain('ODD= spaces; $(not a shell) \n');
+    expect(run.stderr()).not.toContain('s3cr3t');
+    expect(run.stderr()).not.toContain('sk-live');
+  });
+
   it('a near miss is warned about by name only, never with its value', async () => {
     const run = start(['--check'], { WORKER: 'hunter2-secret', CELERY_CONCURENCY: '8' });
     await finished(run);
