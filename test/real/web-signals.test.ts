@@ -22,8 +22,11 @@ function gunicornWorkers(container: Container): Proc[] {
   return container.members().filter((p) => p.ppid === master.pid && p.state !== 'Z');
 }
 
-const forwarded = (container: Container, signal: string) =>
-  container.events().filter((e) => e.event === 'signal.forwarded' && e.signal === signal);
+/** The supervisor logged that it forwarded `signal` to the gunicorn master (the log line may trail the effect). */
+async function expectForwardedToLeader(container: Container, signal: string): Promise<void> {
+  const event = await waitFor(`signal.forwarded ${signal}`, () => container.events().find((e) => e.event === 'signal.forwarded' && e.signal === signal), 5000);
+  expect(event.target).toBe('leader');
+}
 
 describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
   it('supervisor: HUP to PID 1 reloads the workers without dropping the in-flight request; TTIN/TTOU to PID 2 add/remove a worker', async () => {
@@ -47,7 +50,7 @@ describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
     await waitFor('the old worker exits after its request', () => !before.some(stillAlive), 20_000);
     expect(gunicornWorkers(container).map((p) => p.pid)).toEqual(replacement.map((p) => p.pid));
     expect((await get(port, '/healthz')).status).toBe(200);
-    expect(forwarded(container, 'SIGHUP')[0]?.target).toBe('leader');
+    await expectForwardedToLeader(container, 'SIGHUP');
 
     // tini ignores TTIN: sent to PID 1 it reaches nobody.
     container.signal('SIGTTIN');
@@ -58,10 +61,10 @@ describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
     // TTIN / TTOU to the supervisor directly.
     container.signal('SIGTTIN', 2);
     await waitFor('2 gunicorn workers after TTIN', () => gunicornWorkers(container).length === 2, 20_000);
-    expect(forwarded(container, 'SIGTTIN')[0]?.target).toBe('leader');
+    await expectForwardedToLeader(container, 'SIGTTIN');
     container.signal('SIGTTOU', 2);
     await waitFor('1 gunicorn worker after TTOU', () => gunicornWorkers(container).length === 1, 20_000);
-    expect(forwarded(container, 'SIGTTOU')[0]?.target).toBe('leader');
+    await expectForwardedToLeader(container, 'SIGTTOU');
 
     container.signal('SIGTERM');
     const exit = await container.waitExit(40_000);

@@ -74,7 +74,8 @@ export class Container {
     child.stdout!.on('data', capture(false));
     child.stderr!.on('data', capture(true));
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': every line the container wrote has been read by then.
+      child.once('close', (code, signal) => {
         // tini turns a signal death of its child into 128+n itself, so unshare sees a signal death only when
         // tini itself got SIGKILL (our kill() or the "kubelet"); unshare then cannot re-raise SIGKILL on
         // itself and exits 1 ("sigprocmask unblock failed"). What an engine reports then is 137.
@@ -87,6 +88,9 @@ export class Container {
   }
 
   static async start(options: ContainerOptions): Promise<Container> {
+    if (options.runner === 'supervisor' && !fs.existsSync(SUPERVISOR)) {
+      throw new Error(`${SUPERVISOR} is missing: run \`npm run build\` first (npm test does)`);
+    }
     const program = options.runner === 'supervisor' ? [process.execPath, SUPERVISOR] : ['bash', '-lc', OLD_START_SH];
     const argv = [
       '--pdeathsig', 'SIGKILL', '--',
@@ -207,13 +211,12 @@ export class Container {
   async kill(): Promise<void> {
     if (this.exitInfo) return;
     this.killPid1();
-    for (const pid of [this.child.pid]) {
-      if (!pid) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+    // unshare reaps tini and exits by itself; SIGKILL it only if it does not (it would leave tini a zombie).
+    if (await Promise.race([this.exited.then(() => true), sleep(3000).then(() => false)])) return;
+    try {
+      process.kill(this.child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
     }
     await Promise.race([this.exited, sleep(5000)]);
   }

@@ -1,0 +1,55 @@
+"""Example Celery application in the platform's layout (CELERY_APP default: scripts.run_eveai_workers).
+
+Broker and result backend are Redis, taken from the environment:
+  CELERY_BROKER_URL, else REDIS_URL, else redis://127.0.0.1:6379/0
+  CELERY_RESULT_BACKEND, else the broker URL
+  BEAT_TICK_SECONDS  interval of the one periodic task (default 5)
+
+Tasks:
+  slow(n)  sleeps n seconds and returns n. acks_late=True + reject_on_worker_lost=True: the message
+           is acknowledged only after the task finished, and goes back to the queue when the pool
+           process running it dies or the worker does a cold shutdown.
+  tick()   the periodic task of the beat schedule; returns the time it ran.
+
+JSON only (no pickle): a worker started as root with pickle accepted refuses to start without
+C_FORCE_ROOT, and JSON is what the platform's tasks use anyway.
+"""
+
+import os
+import time
+
+from celery import Celery
+
+BROKER_URL = (
+    os.environ.get("CELERY_BROKER_URL")
+    or os.environ.get("REDIS_URL")
+    or "redis://127.0.0.1:6379/0"
+)
+RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or BROKER_URL
+
+app = Celery("eveai_workers", broker=BROKER_URL, backend=RESULT_BACKEND)
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_accept_content=["json"],
+    task_track_started=True,  # STARTED is visible in the result backend while a task runs
+    timezone="UTC",
+    beat_schedule={
+        "tick": {
+            "task": "scripts.run_eveai_workers.tick",
+            "schedule": float(os.environ.get("BEAT_TICK_SECONDS", "5")),
+        },
+    },
+)
+
+
+@app.task(name="scripts.run_eveai_workers.slow", acks_late=True, reject_on_worker_lost=True)
+def slow(n):
+    time.sleep(float(n))
+    return n
+
+
+@app.task(name="scripts.run_eveai_workers.tick")
+def tick():
+    return time.time()
