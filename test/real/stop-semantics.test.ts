@@ -35,7 +35,7 @@ function expectSupervisorEndedCleanly(o: StopObservation): void {
   expect(o.aliveAfter.map((p) => `${p.nsPid} ${p.cmdline}`), 'nothing of the group alive afterwards').toEqual([]);
 }
 
-const newClients = (o: WebObservation) => `new connection 0.3 s after SIGTERM: ${o.newConnectionEarly}; 1.5 s after: ${o.newConnection}`;
+const newClients = (o: WebObservation) => `new connection 0.3 s after SIGTERM: ${o.newConnectionEarly}; 2 s after: ${o.newConnection}`;
 const escalation = (o: StopObservation) => o.events.find((e) => e.event === 'shutdown.escalate');
 
 describe('scenario 1 — web: /slow?s=3 requests in flight, SIGTERM to PID 1', () => {
