@@ -7,6 +7,7 @@ import { EXIT, exitCodeOfChild } from '../exit-codes.js';
 import { spawnChild } from './spawn.js';
 import { groupMembers, type Member } from './process-group.js';
 import { StopSequence } from './stop-sequence.js';
+import { killEscapees, markDescendants } from './escapees.js';
 
 /** How often group membership is re-read while (and only while) the group drains after the leader exited. */
 const GROUP_POLL_MS = 25;
@@ -21,6 +22,7 @@ export interface SupervisionHooks {
 }
 
 export async function supervise(plan: Plan, programPath: string, log: Logger, hooks: SupervisionHooks): Promise<number> {
+  const runToken = markDescendants();
   const child = spawnChild(programPath, plan.argv.slice(1));
   if (child.pid === undefined) {
     const end = await child.ended;
@@ -45,6 +47,7 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
   stop.onLeaderExit();
   await waitForGroup(pid, stop, log);
   stop.finish();
+  killEscapees(runToken, log);
   return code;
 }
 

@@ -1,0 +1,72 @@
+// Processes that leave the child's process group and session (setsid(), start_new_session=True, a
+// double-forked daemon) are out of reach of every signal the supervisor sends to the group, and the group
+// wait does not see them. In the container they die anyway when the supervisor exits (tini, PID 1 of the
+// namespace, exits and the kernel SIGKILLs what is left); anywhere else they would outlive the supervisor.
+//
+// To find them wherever they moved, the child is started with EVEAI_SUPERVISOR_RUN=<token> in its
+// environment: every descendant inherits it (unless it clears its environment), and /proc/PID/environ keeps
+// the environment a process started with. Once the group is gone, whatever still carries the token has
+// escaped: a warning names it and it gets SIGKILL, which is exactly what the namespace teardown does in the
+// container, so the outcome is the same with or without a PID namespace.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { Member } from './process-group.js';
+
+export const RUN_MARKER = 'EVEAI_SUPERVISOR_RUN';
+
+/**
+ * Puts a fresh token into the supervisor's own environment, which the child inherits (the spawn passes
+ * process.env). Call right before spawning. Returns the token to look for later.
+ */
+export function markDescendants(): string {
+  const token = `${process.pid}.${randomBytes(8).toString('hex')}`;
+  process.env[RUN_MARKER] = token;
+  return token;
+}
+
+/** Live processes, other than the supervisor, that started with this token in their environment. */
+export function findEscapees(token: string): Member[] {
+  const entry = `${RUN_MARKER}=${token}\0`;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return []; // no /proc: nothing can be found (unusual in a container)
+  }
+  const found: Member[] = [];
+  for (const pid of pids) {
+    if (!/^[0-9]+$/.test(pid) || Number(pid) === process.pid) continue;
+    let environ: string;
+    let stat: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      if (!(environ.startsWith(entry) || environ.includes(`\0${entry}`))) continue;
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      continue; // gone, or not ours to read (another user's process cannot be ours)
+    }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(close + 2, close + 3) === 'Z') continue; // dead, only not reaped yet
+    found.push({ pid: Number(pid), command: stat.slice(stat.indexOf('(') + 1, close) });
+  }
+  return found;
+}
+
+/** Names and SIGKILLs every escapee still alive; returns them. Called once the child's group is gone. */
+export function killEscapees(token: string, log: Logger): Member[] {
+  const escapees = findEscapees(token);
+  if (escapees.length === 0) return escapees;
+  log.warn(
+    { event: 'group.escapees', members: escapees.slice(0, 20).map(({ pid, command }) => `${pid}:${command}`) },
+    `${escapees.length} process(es) left the program's process group (setsid) and outlived it: SIGKILL, as the container's PID namespace teardown would`,
+  );
+  for (const { pid } of escapees) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile, or not ours to signal
+    }
+  }
+  return escapees;
+}

@@ -1,0 +1,130 @@
+// Descendants that call setsid() leave the program's process group and session: no signal to the group
+// reaches them and the group wait does not see them. The behaviour is defined as follows:
+//  - the program is started with EVEAI_SUPERVISOR_RUN=<token> (src/supervise/escapees.ts); once the group is
+//    gone, every live process that started with the token is named in a `group.escapees` warning and gets
+//    SIGKILL — what the PID namespace's teardown does to them in the container anyway, so both topologies end
+//    the same way;
+//  - under tini -g in a PID namespace they die with the namespace even when the detection cannot see them
+//    (a descendant that cleared its environment), because tini exits right after the supervisor.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE, processesWithMarker, waitForRecord, type RecordedEvent } from '../helpers/supervisor.js';
+import { findEscapees, RUN_MARKER } from '../../src/supervise/escapees.js';
+import { FIXTURES, cleanupAllWorlds, eventually, events, hostPidOf, start, supervisorPidOf, within, world } from './helpers.js';
+
+afterAll(() => {
+  expect(cleanupAllWorlds()).toEqual([]);
+});
+
+const ESCAPER = join(FIXTURES, 'escaper.mjs');
+const isReady = (events: RecordedEvent[]) => events.some((e) => e.role === 'leader' && e.event === 'ready');
+
+/** What the escapees wrote: their pids as they see them (inside a PID namespace, not the host's). */
+function recordedEscapees(file: string): { pid: number; kind: string }[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { pid: number; kind: string });
+}
+
+/** The escapees' host pids (translated through the namespace of `supervisorPid` when they live in one). */
+function escapeeHostPids(file: string, supervisorPid: number, pidNamespace: boolean): number[] {
+  return recordedEscapees(file).map(({ pid }) => (pidNamespace ? hostPidOf(pid, supervisorPid) ?? -1 : pid));
+}
+
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+};
+
+describe('grandchildren that escape the process group with setsid()', () => {
+  for (const pidNamespace of [false, true]) {
+    it(`${pidNamespace ? 'under tini -g in a PID namespace' : 'without a PID namespace'}: named in a warning, then killed; nothing survives`, async () => {
+      const w = world({ ESCAPE_SETSID: '2', ESCAPE_DAEMON: '1', FAKE_GRANDCHILDREN: '1', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '0.5' });
+      const pidsFile = join(w.dir, 'escapees.jsonl');
+      w.env.ESCAPE_PIDS = pidsFile;
+      const run = await start(['--', 'node', ESCAPER], { env: w.env, pidNamespace });
+      try {
+        await waitForRecord(w.record, isReady);
+        expect(await eventually(() => recordedEscapees(pidsFile).length === 3, 10_000)).toBe(true);
+        const supervisorPid = await supervisorPidOf(run, pidNamespace);
+        const recorded = recordedEscapees(pidsFile);
+        const escapees = escapeeHostPids(pidsFile, supervisorPid, pidNamespace);
+        // They really left: each leads a session (and group) of its own (host /proc shows host ids).
+        for (const pid of escapees) {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+          const [, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          expect(Number(session)).toBe(pid);
+          expect(Number(pgrp)).toBe(pid);
+        }
+        run.signal('SIGTERM');
+        const exit = await within(run.exited, 20_000, 'exit');
+        expect(exit.code).toBe(0);
+        // SIGKILL is asynchronous: a dying process may take a moment to become a zombie.
+        expect(await eventually(() => escapees.every((pid) => !alive(pid)), 2_000)).toBe(true);
+        expect(w.alive()).toEqual([]);
+        const logs = run.logs();
+        const warning = events(logs, 'group.escapees');
+        expect(warning).toHaveLength(1);
+        expect(warning[0]!.level).toBe('warn');
+        // Named by pid as the supervisor sees them (inside the namespace: the namespace's pids).
+        expect(warning[0]!.members as string[]).toHaveLength(3);
+        expect((warning[0]!.members as string[]).map((m) => Number(m.split(':')[0])).sort()).toEqual(recorded.map((e) => e.pid).sort());
+        expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
+      } finally {
+        run.proc.kill('SIGKILL');
+        w.cleanup(); // every escapee here carries the world's marker
+      }
+    }, 40_000);
+  }
+
+  it('under tini -g in a PID namespace, even an escapee that cleared its environment dies with the namespace', async () => {
+    const w = world({ ESCAPE_SETSID: '1', ESCAPE_DAEMON: '1', ESCAPE_CLEARENV: '1' });
+    const pidsFile = join(w.dir, 'escapees.jsonl');
+    w.env.ESCAPE_PIDS = pidsFile;
+    const run = await start(['--', 'node', ESCAPER], { env: w.env, pidNamespace: true });
+    let escapees: number[] = [];
+    try {
+      await waitForRecord(w.record, isReady);
+      expect(await eventually(() => recordedEscapees(pidsFile).length === 2, 10_000)).toBe(true);
+      escapees = escapeeHostPids(pidsFile, await supervisorPidOf(run, true), true);
+      expect(escapees).toHaveLength(2);
+      expect(escapees.every((pid) => pid > 0 && alive(pid))).toBe(true);
+      expect(escapees.filter((pid) => processesWithMarker(w.marker).includes(pid))).toEqual([]); // no marker at all
+      run.signal('SIGTERM');
+      const exit = await within(run.exited, 20_000, 'exit');
+      expect(exit.code).toBe(0);
+      // The namespace's init (tini) exited: the kernel SIGKILLs every process left in the namespace.
+      expect(await eventually(() => escapees.every((pid) => !alive(pid)), 2_000)).toBe(true);
+      expect(events(run.logs(), 'group.escapees')).toEqual([]); // nothing carried the token: nothing named
+    } finally {
+      run.proc.kill('SIGKILL');
+      for (const pid of escapees) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+      w.cleanup();
+    }
+  }, 40_000);
+
+  it('findEscapees() matches the exact token only, never the supervisor itself nor a zombie', async () => {
+    const token = `${process.pid}.hostile${Date.now()}`;
+    const script = 'setInterval(() => {}, 1 << 30)';
+    const spawnWith = (value: string) =>
+      spawn(NODE, ['-e', script], { env: { [RUN_MARKER]: value, PATH: process.env.PATH }, detached: true, stdio: 'ignore' });
+    const mine = spawnWith(token);
+    const prefix = spawnWith(`${token}0`); // a token that merely starts with ours
+    const other = spawnWith('someone-else');
+    const exiting = spawn(NODE, ['-e', 'process.exit(0)'], { env: { [RUN_MARKER]: token }, stdio: 'ignore' }); // reaped by us
+    try {
+      await sleep(300);
+      const found = findEscapees(token).map((m) => m.pid);
+      expect(found).toEqual([mine.pid]);
+      expect(findEscapees('no-such-token')).toEqual([]);
+    } finally {
+      for (const child of [mine, prefix, other, exiting]) child.kill('SIGKILL');
+    }
+  });
+});
