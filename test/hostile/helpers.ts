@@ -1,0 +1,223 @@
+// Shared pieces of the hostile-conditions tests: a world of fake programs that report what they were given,
+// markers that find every descendant wherever it moved, memory sampling, bounded waits and bounded parallelism.
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  childrenOf,
+  pidOneOf,
+  processesWithMarker,
+  runSupervisor,
+  tempDir,
+  TEST_PATH,
+  type LogLine,
+  type RunOptions,
+  type Running,
+} from '../helpers/supervisor.js';
+
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+/** gunicorn and celery stand-ins: they run fixtures/program.mjs (argv/env/fd report, then fake-child.mjs). */
+export const HOSTILE_BIN = join(FIXTURES, 'bin');
+export const PROGRAM = join(FIXTURES, 'program.mjs');
+
+export interface World {
+  dir: string;
+  /** fake-child.mjs's record of signals and exits (FAKE_RECORD). */
+  record: string;
+  /** program.mjs's report of its argv, env and stdio (HOSTILE_ARGV_FILE). */
+  argvFile: string;
+  /** NAME=value carried by every descendant: processesWithMarker finds them all. */
+  marker: string;
+  env: Record<string, string>;
+  /** Live (non-zombie) processes carrying the marker. */
+  alive(): number[];
+  /** SIGKILLs whatever still carries the marker; returns what it had to kill. */
+  cleanup(): number[];
+}
+
+const worlds: World[] = [];
+
+export function world(extraEnv: Record<string, string> = {}): World {
+  const dir = tempDir('eveai-hostile-');
+  chmodSync(dir, 0o777); // a non-root run writes its record here too
+  const id = randomUUID();
+  const marker = `HOSTILE_MARK=${id}`;
+  const made: World = {
+    dir,
+    record: join(dir, 'record.jsonl'),
+    argvFile: join(dir, 'argv.json'),
+    marker,
+    env: {
+      PATH: `${HOSTILE_BIN}:${TEST_PATH}`,
+      FAKE_RECORD: join(dir, 'record.jsonl'),
+      HOSTILE_ARGV_FILE: join(dir, 'argv.json'),
+      HOSTILE_MARK: id,
+      ...extraEnv,
+    },
+    alive: () => processesWithMarker(marker),
+    cleanup() {
+      const left = processesWithMarker(marker);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return left;
+    },
+  };
+  worlds.push(made);
+  return made;
+}
+
+/** For afterAll: SIGKILL anything any world of this file left behind; returns what had to be killed. */
+export function cleanupAllWorlds(): number[] {
+  return worlds.splice(0).flatMap((w) => w.cleanup());
+}
+
+export interface ProgramReport {
+  argv: string[];
+  env: Record<string, string>;
+  fds: Record<string, string | null>;
+  nonblocking: Record<string, boolean | null>;
+  uid: number;
+}
+
+export function readReport(w: World): ProgramReport | undefined {
+  return existsSync(w.argvFile) ? (JSON.parse(readFileSync(w.argvFile, 'utf8')) as ProgramReport) : undefined;
+}
+
+/** Resolves with the promise's value, or rejects after `ms` with `what` (never hangs a test). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `predicate` until it holds or `ms` passed; returns whether it held. */
+export async function eventually(predicate: () => boolean, ms: number, every = 20): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (predicate()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(every);
+  }
+}
+
+/** The supervisor's host pid: the process itself, or tini's only child in the PID-namespace topology. */
+export async function supervisorPidOf(run: Running, pidNamespace: boolean): Promise<number> {
+  if (!pidNamespace) return run.proc.pid!;
+  const tini = pidOneOf(run.proc.pid!);
+  let pid: number | undefined;
+  await eventually(() => (pid = childrenOf(tini)[0]) !== undefined, 10_000, 5);
+  if (pid === undefined) throw new Error('tini has no child');
+  return pid;
+}
+
+/**
+ * Starts a run; under a PID namespace, returns only once tini has spawned the supervisor, i.e. once tini
+ * has set up its signal handling: a signal sent to a namespace's PID 1 before it has a handler (or blocks
+ * the signal) is dropped by the kernel — the stop would be lost before anything of ours runs. That is a
+ * property of PID 1 (documented in the report), not of the supervisor.
+ */
+export async function start(args: string[], options: RunOptions): Promise<Running> {
+  const run = runSupervisor(args, options);
+  if (options.pidNamespace) {
+    const tini = pidOneOf(run.proc.pid!);
+    if (!(await eventually(() => childrenOf(tini).length > 0, 10_000, 1))) throw new Error('tini never started the supervisor');
+  }
+  return run;
+}
+
+/** The host pid of the process known as `nsPid` inside the PID namespace that `memberHostPid` belongs to. */
+export function hostPidOf(nsPid: number, memberHostPid: number): number | undefined {
+  let namespace: string;
+  try {
+    namespace = readlinkSync(`/proc/${memberHostPid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const ids = /NSpid:\s+([0-9\s]+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      if (ids && ids.length > 1 && Number(ids.at(-1)) === nsPid && readlinkSync(`/proc/${entry}/ns/pid`) === namespace) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** Whether `pid` has a handler installed for signal number `signalNumber` (/proc/PID/status SigCgt). */
+export function catches(pid: number, signalNumber: number): boolean {
+  try {
+    const mask = /SigCgt:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(signalNumber - 1))) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+export function rssKb(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+([0-9]+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a process's resident memory until stopped; stop() returns the largest value seen (kB). */
+export function sampleRss(pid: number, everyMs = 20): { stop(): number } {
+  let max = rssKb(pid) ?? 0;
+  const timer = setInterval(() => {
+    max = Math.max(max, rssKb(pid) ?? 0);
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return max;
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at a time; results in input order. */
+export async function inPool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+export function events(lines: LogLine[], event: string): LogLine[] {
+  return lines.filter((line) => line.event === event);
+}
+
+/** Every stderr line that is not one of the supervisor's JSON lines (stack traces, Node warnings, …). */
+export function foreignLines(stderr: string): string[] {
+  return stderr.split('\n').filter((text) => {
+    if (text === '') return false;
+    try {
+      return (JSON.parse(text) as { name?: string }).name !== 'eveai-supervisor';
+    } catch {
+      return true;
+    }
+  });
+}
