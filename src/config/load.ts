@@ -55,7 +55,9 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
   }
   const vars = role ? validate(role.schema, env, problems) : undefined;
 
-  if (role && common?.SUPERVISOR_MODE === 'exec' && !role.exec.allowed) {
+  // Judged on SUPERVISOR_MODE alone, so a problem in another common variable does not hide this one.
+  const mode = commonSchema.shape.SUPERVISOR_MODE.safeParse(valueOf(env, 'SUPERVISOR_MODE') ?? 'supervise');
+  if (role && mode.success && mode.data === 'exec' && !role.exec.allowed) {
     problems.push({ variable: 'SUPERVISOR_MODE', value: 'exec', expected: `supervise for ROLE=${role.name}: ${role.exec.why}` });
   }
   if (problems.length > 0 || !role || !common || !vars) return { ok: false, problems, nearMisses };
