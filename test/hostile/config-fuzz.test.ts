@@ -274,6 +274,12 @@ describe('the real binary over random environments', () => {
           const expected = oracle({ SUPERVISOR_LOG_LEVEL: 'debug', ...env });
           const logs = run.logs();
           expect(foreignLines(run.stderr()), run.stderr()).toEqual([]); // no stack trace, nothing but JSON lines
+          // Every line is one write(2) below PIPE_BUF, so a pipe never splits it — except the lines that carry the
+          // program's argv (child.spawn, supervisor.exec): a valid WSGI_APP/CELERY_APP/CELERY_QUEUES is unbounded.
+          for (const line of run.stderr().split('\n').filter(Boolean)) {
+            const { event } = JSON.parse(line) as { event: string };
+            if (event !== 'child.spawn' && event !== 'supervisor.exec') expect(Buffer.byteLength(line), event).toBeLessThan(4096);
+          }
           const level = (env.SUPERVISOR_LOG_LEVEL ?? 'debug').toLowerCase();
           const shown = (wanted: string) => LOG_LEVELS.indexOf(LOG_LEVELS.includes(level) ? level : 'info') >= LOG_LEVELS.indexOf(wanted);
           if (expected.invalid.length > 0) {
@@ -308,6 +314,21 @@ describe('the real binary over random environments', () => {
     expect(existsSync(sentinel)).toBe(false);
     expect(readdirSync(sentinelDir)).toEqual([]);
   }, 180_000);
+
+  it('the worst invalid values (tens of KB of control characters, quotes, emoji, Unicode line separators) still give lines below PIPE_BUF', async () => {
+    // ~40 KB each (one string may not exceed 128 KiB, the whole environment 2 MiB: execve's limits)
+    const worst = ['\u0001"\\'.repeat(12_000), '😀'.repeat(10_000), `a${'\u2028\u0085\u00ff'.repeat(6_000)}`];
+    const env = Object.fromEntries(KNOWN.map((name, i) => [name, worst[i % worst.length]!]));
+    for (const role of ['web', 'worker', 'beat']) {
+      const w = world();
+      const run = runSupervisor(['--check'], { env: { ...w.env, ...env, ROLE: role, SUPERVISOR_LOG_LEVEL: 'debug' } });
+      const exit = await within(run.exited, 20_000, 'exit');
+      expect(exit.code).toBe(78);
+      expect(events(run.logs(), 'config.invalid').length).toBeGreaterThanOrEqual(6);
+      for (const line of run.stderr().split('\n').filter(Boolean)) expect(Buffer.byteLength(line)).toBeLessThan(4096);
+      w.cleanup();
+    }
+  }, 30_000);
 
   it('shell metacharacters in a one-off command\'s arguments and in a schedule path reach the program verbatim', async () => {
     const sentinelDir = tempDir('eveai-sentinel-');
