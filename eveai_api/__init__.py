@@ -1,0 +1,1 @@
+"""The eveai_api service (web, ROLE=web). Copied into the eveai_api image only."""

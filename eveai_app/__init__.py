@@ -1,0 +1,1 @@
+"""The eveai_app service (web, ROLE=web). Copied into the eveai_app image only."""

@@ -1,0 +1,164 @@
+// A private rootful Podman for one test run: its own containers.conf, storage.conf, storage, run and temp
+// directories under one temp directory, so nothing in /etc or /var/lib/containers is read or touched and
+// one `cleanup()` removes every container, volume, image and mount the run made.
+//
+// Facts of this machine kind (Debian bookworm VM, podman 4.3) that the configuration encodes:
+// - crun refuses the host's mixed cgroup layout ("cgroups in hybrid mode not supported"): runtime = runc,
+//   cgroup_manager = cgroupfs (no systemd in the VM).
+// - no CAP_SYS_RESOURCE: podman's default rlimits fail ("error setting rlimit"), so default_ulimits stay
+//   within the current hard limits (read from /proc/self/limits; nproc at most 32768).
+// - events go to a file (no journald).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, start, type RunOptions, type RunResult } from './proc.js';
+
+export const PODMAN = 'podman';
+
+/** Programs the image tests need; dev.sh's APT_PACKAGES installs them. */
+export const REQUIRED_PROGRAMS = ['podman', 'runc', 'conmon', 'debootstrap'];
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, program)));
+}
+
+/** Throws a message that says what to install when a required program is missing, or when not root. */
+export function assertHostCanRunPodman(): void {
+  const missing = REQUIRED_PROGRAMS.filter((p) => !onPath(p) && !existsSync(join('/usr/sbin', p)) && !existsSync(join('/usr/bin', p)));
+  if (missing.length > 0) {
+    throw new Error(
+      `The podman e2e needs ${missing.join(', ')}; install them with \`bash dev.sh setup\` ` +
+        '(APT_PACKAGES: podman runc debootstrap fuse-overlayfs uidmap). It does not skip: CI runs it.',
+    );
+  }
+  if (process.getuid?.() !== 0) throw new Error('The podman e2e runs rootful podman and debootstrap: run it as root (CI does).');
+}
+
+/** Hard limit of an rlimit from /proc/self/limits ("Max open files", "Max processes"). */
+function hardLimit(name: string, fallback: number): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  return hard === undefined || hard === 'unlimited' ? fallback : Number(hard);
+}
+
+/** Mount points at or below `dir`, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dir || mountPoint.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** PIDs of processes whose command line mentions `dir` (conmon, podman, runc of this sandbox). */
+export function processesMentioning(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+export class PodmanSandbox {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+
+  private constructor(dir: string, env: NodeJS.ProcessEnv) {
+    this.dir = dir;
+    this.env = env;
+  }
+
+  /**
+   * `hosts`: extra "ip name" lines for every container's /etc/hosts (base_hosts_file), e.g. the compose
+   * service name of a container whose network namespace the others share.
+   */
+  static create(hosts: Record<string, string> = {}): PodmanSandbox {
+    assertHostCanRunPodman();
+    const dir = mkdtempSync(join(tmpdir(), 'eveai-podman-'));
+    for (const sub of ['graph', 'runroot', 'tmp', 'volumes', 'networks']) mkdirSync(join(dir, sub));
+    const nofile = Math.min(hardLimit('Max open files', 1024), 1_048_576);
+    const nproc = Math.min(hardLimit('Max processes', 32768), 32768);
+    writeFileSync(
+      join(dir, 'hosts'),
+      ['127.0.0.1 localhost', '::1 localhost', ...Object.entries(hosts).map(([name, ip]) => `${ip} ${name}`)].join('\n') + '\n',
+    );
+    writeFileSync(
+      join(dir, 'containers.conf'),
+      [
+        '[containers]',
+        `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
+        `base_hosts_file = "${join(dir, 'hosts')}"`,
+        '[engine]',
+        'runtime = "runc"',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "file"',
+        `events_logfile_path = "${join(dir, 'events.log')}"`,
+        `tmp_dir = "${join(dir, 'tmp')}"`,
+        `volume_path = "${join(dir, 'volumes')}"`,
+        '[network]',
+        `network_config_dir = "${join(dir, 'networks')}"`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'storage.conf'),
+      ['[storage]', 'driver = "overlay"', `graphroot = "${join(dir, 'graph')}"`, `runroot = "${join(dir, 'runroot')}"`, ''].join('\n'),
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CONTAINERS_CONF: join(dir, 'containers.conf'),
+      CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
+      // registries.conf and policy.json stay the system's: no registry is contacted (only localhost/ images).
+      TMPDIR: join(dir, 'tmp'),
+    };
+    return new PodmanSandbox(dir, env);
+  }
+
+  podman(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return run([PODMAN, ...args], { ...options, env: this.env });
+  }
+
+  /** A podman command that runs in the background (e.g. a request in flight while a container stops). */
+  podmanStart(args: readonly string[], options: RunOptions = {}) {
+    return start([PODMAN, ...args], { ...options, env: this.env });
+  }
+
+  /**
+   * Removes every container, volume and image of this sandbox, unmounts whatever is still mounted below
+   * it and deletes the directory. Returns what could not be removed (empty when all is gone).
+   */
+  async cleanup(): Promise<string[]> {
+    const problems: string[] = [];
+    const quiet = { allowFailure: true, timeoutMs: 120_000 };
+    // Containers one by one, a few passes: one whose network namespace others joined can only go after them.
+    for (let pass = 0; pass < 4; pass++) {
+      const listed = await this.podman(['ps', '--all', '--quiet'], quiet).catch(() => undefined);
+      const ids = (listed?.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+      if (ids.length === 0) break;
+      for (const id of ids) await this.podman(['rm', '--force', '--time', '0', id], quiet).catch(() => undefined);
+      if (pass === 3) problems.push(`containers left: ${ids.join(', ')}`);
+    }
+    for (const args of [
+      ['volume', 'rm', '--all', '--force'],
+      ['rmi', '--all', '--force'],
+    ]) {
+      const result = await this.podman(args, quiet).catch((e: Error) => ({ code: -1, stderr: e.message }) as RunResult);
+      if (result.code !== 0) problems.push(`podman ${args.join(' ')}: ${result.stderr.trim()}`);
+    }
+    for (const mountPoint of mountsUnder(this.dir)) {
+      const result = await run(['umount', mountPoint], quiet).catch(() => undefined);
+      if (result?.code !== 0) await run(['umount', '-l', mountPoint], quiet).catch(() => undefined);
+    }
+    const left = mountsUnder(this.dir);
+    if (left.length > 0) problems.push(`still mounted: ${left.join(', ')}`);
+    const processes = processesMentioning(this.dir);
+    if (processes.length > 0) problems.push(`processes still running for this sandbox: ${processes.join(', ')}`);
+    if (left.length === 0) rmSync(this.dir, { recursive: true, force: true });
+    return problems;
+  }
+}

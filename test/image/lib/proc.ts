@@ -1,0 +1,70 @@
+// Running external programs from the image tests: always an argv (never a shell string), bounded in time,
+// with the output kept for the error message.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Killed (SIGKILL) after this long; default 10 minutes. */
+  timeoutMs?: number;
+  /** Resolve with a non-zero exit instead of throwing. */
+  allowFailure?: boolean;
+}
+
+export class CommandError extends Error {
+  readonly result: RunResult;
+  constructor(argv: readonly string[], result: RunResult, reason: string) {
+    super(`${argv.join(' ')} ${reason} after ${result.ms} ms\n--- stdout (tail)\n${tail(result.stdout)}\n--- stderr (tail)\n${tail(result.stderr)}`);
+    this.result = result;
+  }
+}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Starts argv[0] with argv[1..]; the promise settles when it exits. */
+export function start(argv: readonly string[], options: RunOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
+  const started = Date.now();
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${argv[0]} could not be started: ${error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const result = { code, signal, stdout, stderr, ms: Date.now() - started };
+      if (timedOut) reject(new CommandError(argv, result, `timed out (${timeoutMs} ms)`));
+      else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, result, `exited ${code ?? signal}`));
+      else resolve(result);
+    });
+  });
+  return { child, done };
+}
+
+export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return start(argv, options).done;
+}
