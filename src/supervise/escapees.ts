@@ -9,7 +9,7 @@
 // escaped: a warning names it and it gets SIGKILL, which is exactly what the namespace teardown does in the
 // container, so the outcome is the same with or without a PID namespace.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Member } from './process-group.js';
 
@@ -30,6 +30,9 @@ export function findEscapees(token: string): Member[] {
   const entry = `${RUN_MARKER}=${token}\0`;
   let pids: string[];
   try {
+    // A /proc of another PID namespace (a new namespace without its own /proc mounted) shows pids that
+    // kill() would read differently: then nothing is looked for rather than the wrong process killed.
+    if (readlinkSync('/proc/self') !== String(process.pid)) return [];
     pids = readdirSync('/proc');
   } catch {
     return []; // no /proc: nothing can be found (unusual in a container)

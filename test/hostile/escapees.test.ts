@@ -7,7 +7,7 @@
 //  - under tini -g in a PID namespace they die with the namespace even when the detection cannot see them
 //    (a descendant that cleared its environment), because tini exits right after the supervisor.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -108,6 +108,14 @@ describe('grandchildren that escape the process group with setsid()', () => {
       w.cleanup();
     }
   }, 40_000);
+
+  it('in a PID namespace without its own /proc, findEscapees() looks for nothing rather than kill by foreign pids', () => {
+    const probe = (args: string[]) =>
+      JSON.parse(execFileSync('unshare', [...args, NODE, join(FIXTURES, 'escapee-probe.mjs')], { encoding: 'utf8', timeout: 20_000 })) as { found: number; pid: number };
+    expect(probe(['--pid', '--fork', '--kill-child', '--mount-proc'])).toEqual({ found: 1, pid: 1 });
+    // The host's /proc: its pids are not the ones kill() would reach from inside the namespace.
+    expect(probe(['--pid', '--fork', '--kill-child'])).toEqual({ found: 0, pid: 1 });
+  });
 
   it('findEscapees() matches the exact token only, never the supervisor itself nor a zombie', async () => {
     const token = `${process.pid}.hostile${Date.now()}`;
