@@ -190,6 +190,40 @@ describe('100 MiB on stdout and on stderr at full speed, through real pipes', ()
   }, 30_000);
 });
 
+/** strace can trace here (installed, and ptrace allowed): then a line's write(2)s are counted directly. */
+const straceWorks = (() => {
+  try {
+    execFileSync('strace', ['-o', '/dev/null', 'true'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('each supervisor line is one write(2)', () => {
+  it.runIf(straceWorks)('strace: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async () => {
+    const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss' });
+    const trace = join(w.dir, 'strace.txt');
+    const proc = spawn('strace', ['-f', '-o', trace, '-s', '0', '-e', 'trace=write,writev,pwrite64,pwritev', '-e', 'signal=none', NODE, SUPERVISOR], {
+      env: { HOME: '/tmp', ...w.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await within(new Promise((done) => proc.on('close', done)), 30_000, 'strace run');
+    expect(code).toBe(0);
+    const lines = stderr.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's.
+    const toStderr = calls.filter((c) => /\b(write|writev|pwrite64|pwritev)\(2,/.test(c));
+    expect(toStderr.map((c) => /^\S+\s+write\(2, ""\.\.\., (\d+)\)\s+= (\d+)$/.exec(c)?.slice(1).map(Number))).toEqual(
+      lines.map((line) => [Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1]),
+    );
+    w.cleanup();
+  }, 40_000);
+});
+
 const leaderSignals = (record: RecordedEvent[]) => record.filter((e) => e.role === 'leader' && e.event === 'signal').map((e) => e.signal);
 const isReady = (events: RecordedEvent[]) => events.some((e) => e.role === 'leader' && e.event === 'ready');
 
