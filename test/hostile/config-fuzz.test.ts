@@ -9,7 +9,7 @@
 //    every variable passed through byte for byte; no value is ever run through a shell.
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlan } from '../../src/config/load.js';
 import { runSupervisor, tempDir } from '../helpers/supervisor.js';
@@ -313,6 +313,7 @@ describe('the real binary over random environments', () => {
     expect(invalid).toBeGreaterThan(0);
     expect(existsSync(sentinel)).toBe(false);
     expect(readdirSync(sentinelDir)).toEqual([]);
+    rmSync(sentinelDir, { recursive: true, force: true });
   }, 180_000);
 
   it('the worst invalid values (tens of KB of control characters, quotes, emoji, Unicode line separators) still give lines below PIPE_BUF', async () => {
@@ -346,5 +347,6 @@ describe('the real binary over random environments', () => {
       w.cleanup();
     }
     expect(readdirSync(sentinelDir)).toEqual([]);
+    rmSync(sentinelDir, { recursive: true, force: true });
   }, 40_000);
 });

@@ -1,6 +1,6 @@
 // Shared pieces of the hostile-conditions tests: a world of fake programs that report what they were given,
 // markers that find every descendant wherever it moved, memory sampling, bounded waits and bounded parallelism.
-import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,9 +72,12 @@ export function world(extraEnv: Record<string, string> = {}): World {
   return made;
 }
 
-/** For afterAll: SIGKILL anything any world of this file left behind; returns what had to be killed. */
+/** For afterAll: SIGKILL anything any world of this file left behind (returns what had to be killed), remove their directories. */
 export function cleanupAllWorlds(): number[] {
-  return worlds.splice(0).flatMap((w) => w.cleanup());
+  const all = worlds.splice(0);
+  const killed = all.flatMap((w) => w.cleanup());
+  for (const w of all) rmSync(w.dir, { recursive: true, force: true });
+  return killed;
 }
 
 export interface ProgramReport {
