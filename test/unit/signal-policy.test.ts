@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROLES, findRole } from '../../src/roles/index.js';
 import { commandRole } from '../../src/roles/command.js';
@@ -65,9 +65,9 @@ describe('signal policy tables', () => {
 
 describe('README tables follow the code', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const sources = ['supervisor.ts', 'supervise/stop-sequence.ts', 'supervise/supervise.ts', 'supervise/exec.ts'].map((file) =>
-    readFileSync(join(ROOT, 'src', file), 'utf8'),
-  );
+  const sources = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => readFileSync(join(ROOT, 'src', file), 'utf8'));
 
   it('every log event the code emits is in the log table', () => {
     const events = new Set(sources.flatMap((source) => [...source.matchAll(/event: '([a-z_]+\.[a-z_]+)'/g)].map((m) => m[1]!)));
