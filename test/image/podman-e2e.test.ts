@@ -6,9 +6,9 @@
 // `podman stop -t <stop_grace_period>` and checks that nothing in flight was lost and every exit code.
 // Cleans up every container, volume, image, mount and its storage directory.
 //
-// Takes about two to three minutes on the 2-core CI machine (plus about a minute on the first run, for
-// debootstrap of the stand-ins, which are cached as tars under $TMPDIR/eveai-image-standins). The
-// durations of every step are printed at the end.
+// Takes about 70 s on the 2-core CI machine with the stand-ins cached (as tars under
+// $TMPDIR/eveai-image-standins), about 165 s on the first run (debootstrap of the stand-ins: about 85 s).
+// The durations of every step are printed at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, loadCompose, loadK8s, read } from './lib/files.js';
@@ -264,8 +264,8 @@ describe('web, worker and beat from compose_dev.yaml', () => {
       });
       const tini = procs.find((p) => p.pid === 1)!;
       expect(tini.argv).toEqual(['/usr/bin/tini', '-g', '--', ...SUPERVISOR_ARGV]);
-      // tini's only child is the supervisor. Its PID is not 2 under runc: runc's init stages take the first
-      // PIDs of the namespace, so nothing may rely on the number (observed: 6 or 7).
+      // tini's only child is the supervisor. Its PID is not 2 here (observed: 6 or 7 under podman + runc on
+      // this machine), so nothing may rely on the number.
       const children = procs.filter((p) => p.ppid === 1);
       expect(children.map((p) => p.argv)).toEqual([SUPERVISOR_ARGV]);
       const supervisor = children[0]!;

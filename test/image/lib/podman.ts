@@ -8,23 +8,17 @@
 // - no CAP_SYS_RESOURCE: podman's default rlimits fail ("error setting rlimit"), so default_ulimits stay
 //   within the current hard limits (read from /proc/self/limits; nproc at most 32768).
 // - events go to a file (no journald).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, start, type RunOptions, type RunResult } from './proc.js';
+import { requireProgram, run, start, which, type RunOptions, type RunResult } from './proc.js';
 
-export const PODMAN = 'podman';
-
-/** Programs the image tests need; dev.sh's APT_PACKAGES installs them. */
-export const REQUIRED_PROGRAMS = ['podman', 'runc', 'conmon', 'debootstrap'];
-
-function onPath(program: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, program)));
-}
+/** Programs the image tests need; dev.sh's APT_PACKAGES installs them. conmon is a dependency of podman. */
+export const REQUIRED_PROGRAMS = ['podman', 'runc', 'debootstrap', 'tar', 'umount'];
 
 /** Throws a message that says what to install when a required program is missing, or when not root. */
 export function assertHostCanRunPodman(): void {
-  const missing = REQUIRED_PROGRAMS.filter((p) => !onPath(p) && !existsSync(join('/usr/sbin', p)) && !existsSync(join('/usr/bin', p)));
+  const missing = REQUIRED_PROGRAMS.filter((p) => !which(p));
   if (missing.length > 0) {
     throw new Error(
       `The podman e2e needs ${missing.join(', ')}; install them with \`bash dev.sh setup\` ` +
@@ -120,12 +114,12 @@ export class PodmanSandbox {
   }
 
   podman(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    return run([PODMAN, ...args], { ...options, env: this.env });
+    return run([requireProgram('podman'), ...args], { ...options, env: this.env });
   }
 
   /** A podman command that runs in the background (e.g. a request in flight while a container stops). */
   podmanStart(args: readonly string[], options: RunOptions = {}) {
-    return start([PODMAN, ...args], { ...options, env: this.env });
+    return start([requireProgram('podman'), ...args], { ...options, env: this.env });
   }
 
   /**
@@ -151,8 +145,8 @@ export class PodmanSandbox {
       if (result.code !== 0) problems.push(`podman ${args.join(' ')}: ${result.stderr.trim()}`);
     }
     for (const mountPoint of mountsUnder(this.dir)) {
-      const result = await run(['umount', mountPoint], quiet).catch(() => undefined);
-      if (result?.code !== 0) await run(['umount', '-l', mountPoint], quiet).catch(() => undefined);
+      const result = await run([requireProgram('umount'), mountPoint], quiet).catch(() => undefined);
+      if (result?.code !== 0) await run([requireProgram('umount'), '-l', mountPoint], quiet).catch(() => undefined);
     }
     const left = mountsUnder(this.dir);
     if (left.length > 0) problems.push(`still mounted: ${left.join(', ')}`);

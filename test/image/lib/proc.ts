@@ -1,6 +1,8 @@
 // Running external programs from the image tests: always an argv (never a shell string), bounded in time,
 // with the output kept for the error message.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 
 export interface RunResult {
   code: number | null;
@@ -67,4 +69,28 @@ export function start(argv: readonly string[], options: RunOptions = {}): { chil
 
 export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return start(argv, options).done;
+}
+
+/**
+ * Absolute path of a program: PATH first, then the sbin/bin directories (debootstrap and umount live in
+ * /usr/sbin and /usr/bin, which a minimal PATH may lack). Undefined when it is not installed.
+ */
+export function which(program: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  for (const dir of dirs.filter(Boolean)) {
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return join(dir, program);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Like which(), but throws naming what to install. */
+export function requireProgram(program: string): string {
+  const path = which(program);
+  if (!path) throw new Error(`${program} is not installed: \`bash dev.sh setup\` installs it (dev.sh APT_PACKAGES)`);
+  return path;
 }

@@ -9,9 +9,9 @@
 //        redis container runs from this image.
 //   node:24-bookworm-slim      ->  localhost/eveai-standin-node     Debian bookworm (minbase) with the Node 24
 //        binary of the `node` devDependency (the one the tests run on) at /usr/local/bin/node and npm at
-//        /usr/local/lib/node_modules/npm, the official image's layout. When the host's Node trusts extra CAs
-//        (NODE_EXTRA_CA_CERTS, e.g. a TLS-inspecting proxy in front of the npm registry), the stand-in gets the
-//        same file and variable, so the build stage's `npm ci` reaches the registry the way the host's npm does.
+//        /usr/local/lib/node_modules/npm, the official image's layout. It trusts the CA certificates the host's
+//        Node trusts (NODE_EXTRA_CA_CERTS, else the host's system bundle), so the build stage's `npm ci` reaches
+//        the registry the way the host's npm does, also behind a TLS-inspecting proxy.
 //
 // Each root filesystem is made by debootstrap and kept as a tar in a cache directory under the system temp
 // directory (keyed by its recipe), so only the first run pays for debootstrap; every run imports the tars
@@ -21,7 +21,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mountsUnder } from './podman.js';
-import { run } from './proc.js';
+import { requireProgram, run } from './proc.js';
 import type { PodmanSandbox } from './podman.js';
 import { ROOT } from './files.js';
 
@@ -87,9 +87,16 @@ export function npmPackageDir(): string {
   throw new Error('npm not found on PATH: the Node stand-in copies the host npm package');
 }
 
+/**
+ * The CA certificates the host's Node and npm trust beyond Node's built-in list: NODE_EXTRA_CA_CERTS when set,
+ * else the host's system bundle (which is what npm's `cafile` points at on a machine behind a TLS-inspecting
+ * proxy). Public certificates only.
+ */
 function extraCaFile(): string | undefined {
-  const file = process.env.NODE_EXTRA_CA_CERTS;
-  return file && existsSync(file) ? file : undefined;
+  for (const file of [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt']) {
+    if (file && existsSync(file)) return file;
+  }
+  return undefined;
 }
 
 function hashOf(parts: unknown): string {
@@ -155,7 +162,7 @@ function recipes(): Recipe[] {
 
 async function unmountBelow(dir: string): Promise<void> {
   for (const mountPoint of mountsUnder(dir)) {
-    await run(['umount', '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
+    await run([requireProgram('umount'), '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
   }
 }
 
@@ -173,7 +180,7 @@ async function rootfsTar(recipe: Recipe, timings: Timings): Promise<string> {
   try {
     const started = Date.now();
     await run(
-      ['debootstrap', '--variant=minbase', `--cache-dir=${debs}`, `--include=${recipe.packages.join(',')}`, SUITE, rootfs, debianMirror()],
+      [requireProgram('debootstrap'), '--variant=minbase', `--cache-dir=${debs}`, `--include=${recipe.packages.join(',')}`, SUITE, rootfs, debianMirror()],
       { timeoutMs: 900_000 },
     );
     timings[`debootstrap ${recipe.name} stand-in (first run only)`] = Date.now() - started;
@@ -185,7 +192,7 @@ async function rootfsTar(recipe: Recipe, timings: Timings): Promise<string> {
     }
     recipe.finish(rootfs);
     const tarStarted = Date.now();
-    await run(['tar', '--numeric-owner', '-C', rootfs, '-cf', `${tar}.partial`, '.'], { timeoutMs: 300_000 });
+    await run([requireProgram('tar'), '--numeric-owner', '-C', rootfs, '-cf', `${tar}.partial`, '.'], { timeoutMs: 300_000 });
     renameSync(`${tar}.partial`, tar);
     timings[`tar ${recipe.name} stand-in (first run only)`] = Date.now() - tarStarted;
     return tar;
