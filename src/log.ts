@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
@@ -16,9 +17,46 @@ export function createLogger(level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: 2, sync: true }),
+    stderrSync,
   );
 }
+
+/** How long to wait before retrying a write to a non-blocking stderr that is full (sonic-boom waits the same). */
+const BUSY_WRITE_MS = 100;
+let sleepCell: Int32Array | undefined;
+/** Set once stderr's reader is gone (EPIPE): like pino's own destination, logging stops for good. */
+let brokenPipe = false;
+
+/**
+ * pino's destination: a line goes to fd 2 with write(2) before `write` returns, as with
+ * `pino.destination({ dest: 2, sync: true })`, without sonic-boom's buffering machinery or the modules it loads at
+ * start-up (node:assert, which creates process.stderr's stream). A partial write continues with the rest;
+ * EAGAIN/EBUSY (stderr left non-blocking by whoever opened it) waits and retries, as sonic-boom does.
+ * A line that cannot be written is dropped, never thrown: EPIPE stops logging (pino does the same), and any other
+ * error (EIO from a vanished terminal, ENOSPC, EBADF) loses that line only. Supervision must never depend on
+ * whether anyone reads the log.
+ */
+const stderrSync = {
+  write(line: string): boolean {
+    if (brokenPipe) return true;
+    const bytes = Buffer.from(line, 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) {
+      try {
+        offset += writeSync(2, bytes, offset, bytes.length - offset);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EBUSY') {
+          Atomics.wait((sleepCell ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, BUSY_WRITE_MS);
+          continue;
+        }
+        if (code === 'EPIPE') brokenPipe = true;
+        return true;
+      }
+    }
+    return true;
+  },
+};
 
 /** A value of one of the supervisor's own variables, shortened so one log line stays one atomic write. */
 export function shown(value: string, max = 120): string {

@@ -122,12 +122,13 @@ function exit(log: Logger, code: number): never {
 }
 
 function start(): void {
-  const args = process.argv.slice(2);
-  if (args[0] === '--help' || args[0] === '-h') {
+  // --help and --version need no logger; an invalid command line (`--help --bogus`) goes on to main, which logs it.
+  const cli = parseCli(process.argv.slice(2));
+  if (cli.ok && cli.mode === 'help') {
     process.stdout.write(renderHelp(VERSION));
     return;
   }
-  if (args[0] === '--version' || args[0] === '-V') {
+  if (cli.ok && cli.mode === 'version') {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
