@@ -23,8 +23,15 @@ export interface Problem {
   expected: string;
 }
 
+/** A valid value that works against the program: reported, not refused. */
+export interface Advice {
+  variable: string;
+  value: string;
+  advice: string;
+}
+
 export type LoadResult =
-  | { ok: true; plan: Plan; nearMisses: NearMiss[] }
+  | { ok: true; plan: Plan; nearMisses: NearMiss[]; advice: Advice[] }
   | { ok: false; problems: Problem[]; nearMisses: NearMiss[] };
 
 export const DEFAULT_ROLE = 'web';
@@ -65,8 +72,19 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
   return {
     ok: true,
     nearMisses,
+    advice: adviceFor(role, settings, env),
     plan: { role: role.name, argv: role.argv(vars, settings), policy: role.policy, settings, exec: role.exec },
   };
+}
+
+function adviceFor(role: Role, settings: CommonSettings, env: NodeJS.ProcessEnv): Advice[] {
+  const needs = role.policy.hardStop?.needsGrace;
+  if (!needs || settings.escalationGraceMs >= needs.ms) return [];
+  return [{
+    variable: 'ESCALATION_GRACE',
+    value: valueOf(env, 'ESCALATION_GRACE') ?? '',
+    advice: `at least ${needs.ms / 1000} s for ROLE=${role.name}: ${needs.why}`,
+  }];
 }
 
 /** An unset or empty variable takes its default, like start.sh's `${VAR:-default}`. */

@@ -18,6 +18,8 @@ export interface HardStop {
   signal: NodeJS.Signals;
   target: Target;
   why: string;
+  /** The least ESCALATION_GRACE the step needs to finish; a shorter one is valid but warned about. */
+  needsGrace?: { ms: number; why: string };
 }
 
 export interface SignalPolicy {

@@ -154,6 +154,26 @@ describe('invalid configuration: one problem per variable, naming value and expe
   });
 });
 
+describe('advice on valid but risky values', () => {
+  const advice = (env: Record<string, string>) => {
+    const result = loadPlan(env);
+    if (!result.ok) throw new Error('expected a valid configuration');
+    return result.advice;
+  };
+
+  it('a worker ESCALATION_GRACE too short for celery to restore its unacked messages is warned about', () => {
+    const [warning] = advice({ ROLE: 'worker', ESCALATION_GRACE: '1' });
+    expect(warning).toMatchObject({ variable: 'ESCALATION_GRACE', value: '1' });
+    expect(warning!.advice).toMatch(/at least 2 s for ROLE=worker/);
+  });
+
+  it('the defaults, and other roles, draw no advice', () => {
+    expect(advice({ ROLE: 'worker' })).toEqual([]);
+    expect(advice({ ROLE: 'worker', ESCALATION_GRACE: '2' })).toEqual([]);
+    expect(advice({ ROLE: 'web', ESCALATION_GRACE: '0' })).toEqual([]);
+  });
+});
+
 describe('near misses name the intended variable', () => {
   const nearMisses = (env: Record<string, string>) => loadPlan(env).nearMisses;
 
