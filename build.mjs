@@ -135,7 +135,22 @@ function sourceFiles(dir) {
   );
 }
 
-export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), extraPlugins = [], ...overrides } = {}) {
+/** The build's own plugins, by name; `buildBundle({ without: [name] })` drops one (bench/ measures each). */
+export const PLUGINS = [zodMembersUsed, lazyModules, pinoWorkerThreadsOnUse, zodWithoutLocales];
+
+/**
+ * Builds the bundle. The options exist for bench/run.mjs, which builds variants to show what each choice buys:
+ * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `zodJit` (true: zod compiles its parsers),
+ * `startupGc` (false: no GC after spawn, see src/supervisor.ts).
+ */
+export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), format = 'cjs', minify = true, without = [], zodJit = false, startupGc = true } = {}) {
+  const banner = [
+    '"use strict";',
+    // Before any module: zod reads its global config when it loads and when each schema is built.
+    zodJit ? '' : 'globalThis.__zod_globalConfig={jitless:true};',
+    // An ES module bundle has no require() of its own; pino and the CommonJS dependencies call it.
+    format === 'esm' ? "import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);" : '',
+  ].join('');
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: ['src/supervisor.ts'],
@@ -143,21 +158,16 @@ export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'
     bundle: true,
     platform: 'node',
     target: 'node22',
-    format: 'cjs',
-    minify: true,
-    keepNames: false,
-    plugins: [zodMembersUsed, lazyModules, pinoWorkerThreadsOnUse, zodWithoutLocales, ...extraPlugins],
-    // Before any module: zod reads its global config when it loads and when each schema is built.
-    banner: { js: '"use strict";globalThis.__zod_globalConfig={jitless:true};' },
-    define: { __SUPERVISOR_VERSION__: JSON.stringify(version) },
+    format,
+    minify,
+    plugins: PLUGINS.filter((plugin) => !without.includes(plugin.name)),
+    banner: { js: banner },
+    define: { __SUPERVISOR_VERSION__: JSON.stringify(version), __SUPERVISOR_STARTUP_GC__: String(startupGc) },
     legalComments: 'none',
     logLevel: 'warning',
-    ...overrides,
   });
-  if ((overrides.format ?? 'cjs') === 'cjs') {
-    mkdirSync(dirname(outfile), { recursive: true });
-    writeFileSync(join(dirname(outfile), 'package.json'), '{ "type": "commonjs" }\n');
-  }
+  mkdirSync(dirname(outfile), { recursive: true });
+  writeFileSync(join(dirname(outfile), 'package.json'), `{ "type": "${format === 'cjs' ? 'commonjs' : 'module'}" }\n`);
   return result;
 }
 
