@@ -32,7 +32,11 @@ async function main(log: Logger): Promise<number> {
     // The name only: the value of a variable we do not own may be a secret.
     log.warn({ event: 'config.near_miss', variable, did_you_mean: intended }, `${variable} is not a variable the supervisor reads; did you mean ${intended}?`);
   }
-  if (!loaded.ok) {
+  if (loaded.ok) {
+    for (const { variable, value, advice } of loaded.advice) {
+      log.warn({ event: 'config.advice', variable, value: shown(value), advice }, `${variable}=${JSON.stringify(shown(value))} is valid, but use ${advice}`);
+    }
+  } else {
     for (const { variable, value, expected } of loaded.problems) {
       const given = shown(value);
       log.error({ event: 'config.invalid', variable, value: given, expected }, `${variable}=${JSON.stringify(given)}: expected ${expected}`);
@@ -162,9 +166,9 @@ function start(): void {
   // Read before validation so config errors are logged at the requested level; an invalid value is reported by validation.
   const log = createLogger((process.env.SUPERVISOR_LOG_LEVEL ?? 'info').toLowerCase());
   const fail = (error: unknown) => {
+    killLiveGroup(); // first: whatever else fails on the way out, nothing of the program outlives the supervisor
     const err = error instanceof Error ? error : new Error(String(error));
     log.fatal({ event: 'supervisor.error', error: err.message, stack: err.stack }, `internal error: ${err.message}`);
-    killLiveGroup();
     exit(log, EXIT.INTERNAL);
   };
   process.on('uncaughtException', fail);

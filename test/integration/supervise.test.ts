@@ -119,6 +119,13 @@ describe('configuration and command line', () => {
     expect(run.stderr()).not.toContain('sk-live');
   });
 
+  it('a worker ESCALATION_GRACE below what celery needs is valid but draws advice', async () => {
+    const run = start(['--check'], { ROLE: 'worker', ESCALATION_GRACE: '0.5' });
+    const { code, logs } = await finished(run);
+    expect(code).toBe(0);
+    expect(logs.find((l) => l.event === 'config.advice')).toMatchObject({ variable: 'ESCALATION_GRACE', value: '0.5' });
+  });
+
   it('a near miss is warned about by name only, never with its value', async () => {
     const run = start(['--check'], { WORKER: 'hunter2-secret', CELERY_CONCURENCY: '8' });
     await finished(run);
