@@ -6,8 +6,8 @@
 //                      [--baseline REV | --no-baseline] [--nice N] [--supervisor PATH] [--out FILE]
 //   defaults: --runs 300 --signals 1000 --idle 60 --knob-runs 100 (about 5 minutes on 2 cores);
 //   --quick: --runs 30 --signals 100 --idle 5 --knob-runs 15 (under a minute, for trying things out)
-//   --nice N: the long-lived phase (memory, CPU, HUP/USR1) runs every row under `nice -n N` (default -10 as root,
-//   else 0), so other load on a shared machine does not dominate the latency tail; every row alike.
+//   --nice N: the harness, and so every row, runs at niceness N (default -10 as root, else 0), so other load on a
+//   shared machine does not dominate the tails; every row alike.
 //
 // What is measured (see bench/README.md for the method):
 //   1. start-up: hrtime just before spawn(wrapper) -> the child's first instruction (it prints CLOCK_MONOTONIC)
@@ -18,7 +18,7 @@
 //   5. stop overhead: the child's last instruction before _exit -> the harness sees the wrapper exit
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, readdirSync, symlinkSync } from 'node:fs';
-import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { cpus, setPriority, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SUPERVISOR_NODE_FLAGS, buildBundle } from '../build.mjs';
@@ -81,6 +81,16 @@ const ROWS = [
   { name: 'supervisor (supervise)', ...SHIPPED, kind: 'wrapper', ready: /"event":"child\.spawn"/ },
   { name: 'supervisor (exec)', argv: SHIPPED.argv, env: { ...SHIPPED.env, SUPERVISOR_MODE: 'exec' }, kind: 'exec' },
 ];
+// In a container /proc lists a handful of processes, and the supervisor reads all of them once its child exits.
+// As root, two more rows run in a PID namespace of their own (start/stop only; the wrapper is PID 1 there, and
+// `unshare --fork` adds its own fork and exit to both alike).
+if (process.getuid?.() === 0 && spawnSync('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'true']).status === 0) {
+  const ns = (argv) => ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...argv];
+  ROWS.push(
+    { name: 'bare node, own PID namespace', argv: ns([NODE, '-e', BARE_NODE]), kind: 'wrapper', inNamespace: true },
+    { name: 'supervisor (supervise), own PID namespace', argv: ns(SHIPPED.argv), env: SHIPPED.env, kind: 'wrapper', inNamespace: true, ready: /"event":"child\.spawn"/ },
+  );
+}
 /**
  * Knobs: the supervisor with one thing changed at a time, to show what each buys. Bundle variants are built here
  * from the same src/ with one build choice undone (build.mjs), flags are passed one at a time, and "as first
@@ -163,10 +173,8 @@ class Run {
     this.waiters = [];
     this.err = '';
     const env = { ...BASE_ENV, ...row.env, PROBE_MODE: row.kind === 'lifetime' ? 'start' : 'idle' };
-    // Long-lived runs (memory, CPU, HUP/USR1) may run at a higher priority: `nice` execs the wrapper, same pid.
-    const argv = idle && args.nice !== 0 ? ['nice', '-n', String(args.nice), ...row.argv] : row.argv;
     this.t0 = process.hrtime.bigint();
-    this.proc = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = spawn(row.argv[0], row.argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.pid = this.proc.pid;
     live.add(this.pid);
     this.exited = new Promise((done) =>
@@ -194,7 +202,8 @@ class Run {
   onLine(text) {
     const [kind, a, b] = text.split(' ');
     const line = kind === 'G' ? { kind, signo: Number(a), t: BigInt(b) } : kind === 'S' ? { kind, pid: Number(a), t: BigInt(b) } : { kind, t: BigInt(a) };
-    if (kind === 'S') live.add(line.pid), (this.childPid = line.pid);
+    // A pid printed inside a PID namespace means nothing outside it: never record it (--kill-child cleans up there).
+    if (kind === 'S' && !this.row.inNamespace) live.add(line.pid), (this.childPid = line.pid);
     if (kind === 'X') live.delete(this.childPid);
     this.lines.push(line);
     this.wake();
@@ -224,7 +233,13 @@ class Run {
     if (this.row.ready) await this.until(() => this.row.ready.test(this.err), `log line ${this.row.ready}`);
   }
   kill(signal) {
-    process.kill(this.pid, signal);
+    process.kill(this.row.inNamespace ? this.namespacePidOne() : this.pid, signal);
+  }
+  /** The wrapper inside `unshare --pid --fork`: unshare's only child, PID 1 of the namespace (host pid here). */
+  namespacePidOne() {
+    const children = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').trim().split(' ').map(Number);
+    if (!(children[0] > 1)) throw new Error(`${this.row.name}: unshare ${this.pid} has no child`);
+    return children[0];
   }
   async stop() {
     try {
@@ -328,6 +343,8 @@ async function main() {
   const began = new Date();
   const started = Date.now();
   const log = (msg) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+  // Every process this harness starts inherits its priority (fork from this thread): all rows alike.
+  if (args.nice !== 0) setPriority(args.nice);
   log(`child: ${probe.description}; supervisor: ${SUPERVISOR}; node ${process.version}; flags ${SUPERVISOR_NODE_FLAGS.join(' ') || '(none)'}`);
 
   await defineKnobs();
@@ -349,7 +366,7 @@ async function main() {
   }
 
   log(`phase 2: every wrapper idles side by side for ${args.idle} s (memory, CPU), then ${args.signals} HUP and USR1 each`);
-  const idleRows = [...ROWS.filter((r) => r.kind !== 'lifetime'), { name: 'idle node (nothing loaded)', argv: [NODE, '-e', 'setTimeout(() => {}, 2 ** 31 - 1)'], kind: 'idle-node' }, ...KNOBS];
+  const idleRows = [...ROWS.filter((r) => r.kind !== 'lifetime' && !r.inNamespace), { name: 'idle node (nothing loaded)', argv: [NODE, '-e', 'setTimeout(() => {}, 2 ** 31 - 1)'], kind: 'idle-node' }, ...KNOBS];
   const runs = idleRows.map((row) => new Run(row, { idle: true }));
   const idle = new Map();
   try {
@@ -408,7 +425,7 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
     `- node ${process.version} (${NODE}); tini ${versionOf(['tini', '--version'])}; dumb-init ${versionOf(['dumb-init', '--version'])}; bash ${versionOf(['bash', '-c', 'echo $BASH_VERSION'])}`,
     `- supervisor: ${SUPERVISOR} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE set (primed by the warm-up runs, as the image primes it at build time), ROLE=web, \`gunicorn\` on PATH = the child`,
     `- child: ${probe.description}`,
-    `- samples: ${args.runs} start/stop runs per row, interleaved in random order; ${args.signals} HUP + ${args.signals} USR1 per row; idle ${args.idle} s with every wrapper alive side by side${args.nice ? `; the long-lived phase runs every row under nice -n ${args.nice}` : ''}`,
+    `- samples: ${args.runs} start/stop runs per row, interleaved in random order; ${args.signals} HUP + ${args.signals} USR1 per row; idle ${args.idle} s with every wrapper alive side by side${args.nice ? `; everything runs at niceness ${args.nice}` : ''}`,
     `- processes on this machine: ${processCount} (the supervisor reads /proc/*/stat and /proc/*/environ of every process once when its child exits; a container has a handful)`,
     '',
     '## Headline (ratios in this run)',
@@ -421,12 +438,13 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
   const fwdP99 = Math.max(p99(get(sup).hup), p99(get(sup).usr1), p99(get(sup).term));
   const stopMed = median(get(sup).stop);
   const stopP99 = p99(get(sup).stop);
+  const nsStop = samples.get('supervisor (supervise), own PID namespace')?.stop;
   const ok = (b) => (b ? 'yes' : '**no**');
   lines.push(
     `| start-up, median | ${fmt(supStart)} ms | ≤ 1.3× bare node | ${ratio(supStart, bareStart)} (vs \`node -e ''\` lifetime: ${ratio(supStart, nodeE)}) | ${ratio(supStart, tiniStart)} | ${ok(supStart <= 1.3 * bareStart)} |`,
     `| idle RSS | ${fmt(supIdle.rss, 1)} MiB | ≤ 1.15× idle node | ${ratio(supIdle.rss, idleNode.rss)} (vs bare node supervisor: ${ratio(supIdle.rss, bareIdle.rss)}) | ${ratio(supIdle.rss, tiniIdle.rss)} | ${ok(supIdle.rss <= 1.15 * idleNode.rss)} |`,
     `| forwarding p99 (TERM, HUP, USR1) | ${fmt(fwdP99, 3)} ms (the machine's floor, child signalled directly: ${fmt(Math.max(p99(get('child directly').hup), p99(get('child directly').usr1), p99(get('child directly').term)), 3)} ms) | ≤ 1 ms | ${ratio(fwdP99, Math.max(p99(get('bare node (spawn + forward)').hup), p99(get('bare node (spawn + forward)').usr1), p99(get('bare node (spawn + forward)').term)))} | ${ratio(fwdP99, Math.max(p99(get('tini --').hup), p99(get('tini --').usr1), p99(get('tini --').term)))} | ${ok(fwdP99 <= 1)} |`,
-    `| stop overhead, median / p99 | ${fmt(stopMed)} / ${fmt(stopP99)} ms | ≤ 5 ms | ${ratio(stopMed, median(get('bare node (spawn + forward)').stop))} | ${ratio(stopMed, median(get('tini --').stop))} | ${ok(stopP99 <= 5)} |`,
+    `| stop overhead, median / p99 | ${fmt(stopMed)} / ${fmt(stopP99)} ms${nsStop ? ` (own PID namespace, as in a container: ${fmt(median(nsStop))} / ${fmt(p99(nsStop))} ms; bare node there: ${fmt(median(get('bare node, own PID namespace').stop))} ms)` : ''} | ≤ 5 ms | ${ratio(stopMed, median(get('bare node (spawn + forward)').stop))} | ${ratio(stopMed, median(get('tini --').stop))} | ${nsStop ? `container: median ${ok(median(nsStop) <= 5)}, p99 ${ok(p99(nsStop) <= 5)}; host: ${ok(stopP99 <= 5)}` : ok(stopP99 <= 5)} |`,
     `| idle CPU over ${args.idle} s | ${fmt(supIdle.cpuMs, 3)} ms (${supIdle.ticks} ticks, ${supIdle.switches} wake-ups; ${fmt(supIdle.settleMs, 1)} ms in the ${SETTLE_S} s before) | 0 | | | ${ok(supIdle.ticks === 0 && supIdle.switches === 0)} |`,
     `| exec mode: resident overhead | 0 (the process became the child) | 0 | | | yes |`,
     '',
