@@ -17,9 +17,9 @@
 //      and HUP/USR1 (--signals each, in long-lived wrappers)
 //   5. stop overhead: the child's last instruction before _exit -> the harness sees the wrapper exit
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, readdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, tmpdir, totalmem, release } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SUPERVISOR_NODE_FLAGS, buildBundle } from '../build.mjs';
 
@@ -47,7 +47,7 @@ for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => (cleanup(),
 
 const probe = buildProbe();
 const bin = join(work, 'bin'); // `gunicorn` on PATH is the probe: start.sh and the supervisor's web role exec it
-execFileSync('mkdir', ['-p', bin]);
+mkdirSync(bin, { recursive: true });
 const probeCommand = probe.argv;
 if (probe.kind === 'c') symlinkSync(probe.argv[0], join(bin, 'gunicorn'));
 else writeFileSync(join(bin, 'gunicorn'), `#!/bin/sh\nexec ${probe.argv.join(' ')}\n`), chmodSync(join(bin, 'gunicorn'), 0o755);
@@ -128,7 +128,7 @@ async function buildBaseline(rev) {
   try {
     rev ??= execFileSync('git', ['log', '--diff-filter=A', '--format=%h', '--', 'src/supervisor.ts'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop();
     const dir = join(work, 'baseline');
-    execFileSync('mkdir', ['-p', dir]);
+    mkdirSync(dir, { recursive: true });
     execFileSync('sh', ['-c', `git archive ${rev} src | tar -x -C ${dir}`], { cwd: ROOT });
     const { build } = await import('esbuild');
     const file = join(dir, 'dist', 'supervisor.js');
