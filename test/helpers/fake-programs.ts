@@ -1,6 +1,6 @@
 // Puts the fake child on PATH under the names the roles run (gunicorn, celery), so a role's real argv
 // and signal policy can be exercised with a child that records exactly what it receives.
-import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FAKE_CHILD, TEST_PATH, processesWithMarker, tempDir } from './supervisor.js';
@@ -10,7 +10,7 @@ export interface FakeWorld {
   record: string;
   /** env for runSupervisor: PATH with the fakes first, a record file, and a marker to find every descendant. */
   env: Record<string, string>;
-  /** SIGKILL anything still alive that carries this world's marker; returns what it had to kill. */
+  /** SIGKILL anything still alive that carries this world's marker and remove the directory; returns what it had to kill. */
   cleanup(): number[];
 }
 
@@ -37,6 +37,7 @@ export function fakeWorld(extraEnv: Record<string, string> = {}): FakeWorld {
           // already gone
         }
       }
+      rmSync(dir, { recursive: true, force: true });
       return left;
     },
   };
