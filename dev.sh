@@ -35,6 +35,27 @@ install_node_modules() {
   fi
 }
 
+# The container-topology tests run the supervisor, gunicorn and celery as uid 10001 (the image's user) in a PID
+# namespace, so that uid must be able to read this checkout. A fresh clone under `mktemp -d` (mode 0700) is
+# out of its reach: make the checkout's own directory readable (python lists it to import `scripts`) and add
+# search permission only (o+x: traverse, not list) to each ancestor directory it cannot enter.
+let_test_uid_reach_checkout() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  if ! setpriv --reuid=10001 --regid=10001 --clear-groups test -r "$PWD"; then
+    chmod o+rx "$PWD"
+    echo "dev.sh: chmod o+rx $PWD (uid 10001 of the container-topology tests must read the checkout)" >&2
+  fi
+  local dir
+  dir=$(dirname "$PWD")
+  while [ "$dir" != "/" ]; do
+    if ! setpriv --reuid=10001 --regid=10001 --clear-groups test -x "$dir"; then
+      chmod o+x "$dir"
+      echo "dev.sh: chmod o+x $dir (uid 10001 of the container-topology tests must reach the checkout)" >&2
+    fi
+    dir=$(dirname "$dir")
+  done
+}
+
 setup() {
   install_debian_packages
   install_node_modules
@@ -52,6 +73,7 @@ case "${1:-}" in
     ;;
   test)
     setup
+    let_test_uid_reach_checkout
     npm test
     ;;
   *) echo "usage: bash dev.sh demo|test|setup" >&2; exit 64 ;;
