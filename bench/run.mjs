@@ -52,7 +52,7 @@ const probeCommand = probe.argv;
 if (probe.kind === 'c') symlinkSync(probe.argv[0], join(bin, 'gunicorn'));
 else writeFileSync(join(bin, 'gunicorn'), `#!/bin/sh\nexec ${probe.argv.join(' ')}\n`), chmodSync(join(bin, 'gunicorn'), 0o755);
 const startSh = join(work, 'start.sh');
-cpSync(join(ROOT, 'bench', 'start.sh'), startSh);
+cpSync(join(ROOT, 'test', 'baseline', 'start.sh'), startSh); // the plan's script verbatim, shared with test/real
 chmodSync(startSh, 0o755);
 const compileCache = join(work, 'node-compile-cache');
 const BASE_ENV = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: work, LANG: 'C.UTF-8' };

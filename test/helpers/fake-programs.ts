@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { FAKE_CHILD, TEST_PATH, processesWithMarker, tempDir } from './supervisor.js';
+import { FAKE_CHILD, TEST_PATH, killProcessesWithMarker, tempDir } from './supervisor.js';
 
 export interface FakeWorld {
   dir: string;
@@ -29,14 +29,7 @@ export function fakeWorld(extraEnv: Record<string, string> = {}): FakeWorld {
     record,
     env: { PATH: `${bin}:${TEST_PATH}`, FAKE_RECORD: record, [markerName]: markerValue, ...extraEnv },
     cleanup() {
-      const left = processesWithMarker(marker);
-      for (const pid of left) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      const left = killProcessesWithMarker(marker);
       rmSync(dir, { recursive: true, force: true });
       return left;
     },

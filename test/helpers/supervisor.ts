@@ -148,6 +148,19 @@ export function processesWithMarker(marker: string): number[] {
   return found;
 }
 
+/** SIGKILLs every live process carrying `marker` in its environment; returns the pids it found. */
+export function killProcessesWithMarker(marker: string): number[] {
+  const found = processesWithMarker(marker);
+  for (const pid of found) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 function readdirSafe(dir: string): string[] {
   try {
     return readdirSync(dir);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   childrenOf,
   pidOneOf,
+  killProcessesWithMarker,
   processesWithMarker,
   runSupervisor,
   tempDir,
@@ -56,17 +57,7 @@ export function world(extraEnv: Record<string, string> = {}): World {
       ...extraEnv,
     },
     alive: () => processesWithMarker(marker),
-    cleanup() {
-      const left = processesWithMarker(marker);
-      for (const pid of left) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-      return left;
-    },
+    cleanup: () => killProcessesWithMarker(marker),
   };
   worlds.push(made);
   return made;
