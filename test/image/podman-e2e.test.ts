@@ -124,9 +124,12 @@ async function logs(container: string): Promise<string> {
 }
 /** The supervisor's JSON log lines (stderr of the container). */
 async function supervisorLog(container: string): Promise<LogLine[]> {
+  // The program shares the supervisor's stderr: celery 5.2 prints "\nworker: Cold shutdown (MainProcess)" and its
+  // newline in two writes, so a supervisor line written in between lands after that text on the same line.
   return (await logs(container))
     .split('\n')
-    .filter((line) => line.startsWith('{') && line.includes('"event"'))
+    .map((line) => line.slice(Math.max(0, line.indexOf('{"level":'))))
+    .filter((line) => line.startsWith('{"level":') && line.includes('"event"'))
     .map((line) => JSON.parse(line) as LogLine);
 }
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
