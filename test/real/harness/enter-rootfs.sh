@@ -11,12 +11,13 @@ shift 4
 
 # `unshare --mount-proc` inside needs / to be a mount point.
 mount --bind "$root" "$root"
-mkdir -p "$root$repo"
-mount --bind "$repo" "$root$repo"
 # /dev with its submounts: gunicorn's --worker-tmp-dir /dev/shm, /dev/null, /dev/urandom.
 mount --rbind /dev "$root/dev"
 mount -t proc proc "$root/proc"
+# /tmp before the checkout: a clone under /tmp (CI's mktemp -d) must not be hidden by the tmpfs.
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+mkdir -p "$root$repo"
+mount --bind "$repo" "$root$repo"
 if [ "$workdir" != "$repo" ] && [ -d "$workdir" ]; then
   mkdir -p "$root$workdir"
   mount --bind "$workdir" "$root$workdir"
