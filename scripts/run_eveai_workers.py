@@ -9,6 +9,8 @@ Tasks:
   slow(n)  sleeps n seconds and returns n. acks_late=True + reject_on_worker_lost=True: the message
            is acknowledged only after the task finished, and goes back to the queue when the pool
            process running it dies or the worker does a cold shutdown.
+  plain_slow(n)  the same with Celery's defaults (acks_late=False), the configuration most apps run:
+           the message is acknowledged when the task starts, so a task killed mid-run is gone.
   tick()   the periodic task of the beat schedule; returns the time it ran.
 
 JSON only (no pickle): a worker started as root with pickle accepted refuses to start without
@@ -46,6 +48,12 @@ app.conf.update(
 
 @app.task(name="scripts.run_eveai_workers.slow", acks_late=True, reject_on_worker_lost=True)
 def slow(n):
+    time.sleep(float(n))
+    return n
+
+
+@app.task(name="scripts.run_eveai_workers.plain_slow")
+def plain_slow(n):
     time.sleep(float(n))
     return n
 

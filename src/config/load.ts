@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { commonSchema, toCommonSettings, type CommonSettings } from './common.js';
 import { variableInfo } from './variables.js';
 import { findNearMisses, type NearMiss } from './near-miss.js';
+import { refusedEnvironment, workerTimingAdvice } from './guard-rails.js';
 import { ROLES, ROLE_NAMES, findRole } from '../roles/index.js';
 import { commandRole } from '../roles/command.js';
 import type { Role, SignalPolicy } from '../roles/types.js';
@@ -67,6 +68,7 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
   if (role && mode.success && mode.data === 'exec' && !role.exec.allowed) {
     problems.push({ variable: 'SUPERVISOR_MODE', value: 'exec', expected: `supervise for ROLE=${role.name}: ${role.exec.why}` });
   }
+  if (role) problems.push(...refusedEnvironment(role.name, env));
   if (problems.length > 0 || !role || !common || !vars) return { ok: false, problems, nearMisses };
   const settings = toCommonSettings(common);
   return {
@@ -78,13 +80,14 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
 }
 
 function adviceFor(role: Role, settings: CommonSettings, env: NodeJS.ProcessEnv): Advice[] {
+  const advice = workerTimingAdvice(role.name, settings, env);
   const needs = role.policy.hardStop?.needsGrace;
-  if (!needs || settings.escalationGraceMs >= needs.ms) return [];
+  if (!needs || settings.escalationGraceMs >= needs.ms) return advice;
   return [{
     variable: 'ESCALATION_GRACE',
     value: valueOf(env, 'ESCALATION_GRACE') ?? '',
     advice: `at least ${needs.ms / 1000} s for ROLE=${role.name}: ${needs.why}`,
-  }];
+  }, ...advice];
 }
 
 /** An unset or empty variable takes its default, like start.sh's `${VAR:-default}`. */

@@ -1,6 +1,8 @@
-// ROLE=worker: the celery worker main process (prefork pool). Facts from celery 5.2 / billiard:
-// TERM = warm shutdown (running tasks finish), a second TERM aborts it and loses the running task,
-// QUIT = cold shutdown (acks_late messages are restored to the queue), TERM to a pool child kills its task.
+// ROLE=worker: the celery worker main process (prefork pool). Facts the policy relies on, measured on celery 5.2.6
+// and 5.5.2 (test/real runs both): TERM = warm shutdown (running tasks finish, exit 0); QUIT = cold shutdown (5.5
+// first cancels the running tasks: RETRY; acks_late messages go back to the queue; exit 1 on 5.2, 0 on 5.5 after a
+// TERM); TERM to a pool child kills its task. A second TERM aborted the warm shutdown up to 5.2 (harmless since 5.3):
+// the supervisor sends one TERM whatever the release.
 import { z } from 'zod';
 import { defineRole } from './types.js';
 import { integer, nameList, oneOf, pythonTarget } from '../config/variables.js';
@@ -40,9 +42,12 @@ export const worker = defineRole({
       signal: 'SIGQUIT',
       target: 'leader',
       why: 'cold shutdown: running tasks are abandoned and their acks_late messages go back to the queue',
-      // Measured with celery 5.2.6 (test/real): the restore comes 1.5 s after QUIT whatever the concurrency;
-      // a SIGKILL before it leaves the messages unacked until the broker's visibility timeout (1 h).
-      needsGrace: { ms: 2000, why: 'celery restores unacknowledged messages about 1.5 s after QUIT; SIGKILL before that leaves them unacked until the visibility timeout' },
+      // Measured at concurrency 1, 2 and 8 (bench/restore-delay): every message is back in the queue 1.5-1.7 s
+      // after QUIT on celery 5.2.6, 0.03-1.2 s on 5.5.2 (kombu first reads a pending BRPOP, up to 1 s). A SIGKILL
+      // before that leaves them unacked until the broker's visibility timeout (1 h on Redis). 2 s covers both
+      // lines; the default ESCALATION_GRACE (3 s) more. celery 5.5's worker_soft_shutdown_timeout adds its whole
+      // length before the restore (README, Environment; test/real/soft-shutdown.test.ts).
+      needsGrace: { ms: 2000, why: 'celery restores unacknowledged messages up to 1.7 s after QUIT (celery 5.2; 1.2 s on 5.5); SIGKILL before that leaves them unacked until the visibility timeout' },
     },
     rules: {
       SIGTERM: { action: 'stop', send: 'SIGTERM', why: 'warm shutdown: stop consuming, running tasks finish' },

@@ -126,6 +126,15 @@ describe('configuration and command line', () => {
     expect(logs.find((l) => l.event === 'config.advice')).toMatchObject({ variable: 'ESCALATION_GRACE', value: '0.5' });
   });
 
+  it('a worker with REMAP_SIGTERM is refused before anything starts (78), the value not logged', async () => {
+    const run = start([], { ROLE: 'worker', REMAP_SIGTERM: 'SIGQUIT' });
+    const { code, logs } = await finished(run);
+    expect(code).toBe(78);
+    expect(logs.find((l) => l.event === 'config.invalid')).toMatchObject({ variable: 'REMAP_SIGTERM', value: '(set, value not shown)' });
+    expect(logs.some((l) => l.event === 'child.spawn')).toBe(false);
+    expect(run.stderr()).not.toContain('SIGQUIT');
+  });
+
   it('a near miss is warned about by name only, never with its value', async () => {
     const run = start(['--check'], { WORKER: 'hunter2-secret', CELERY_CONCURENCY: '8' });
     await finished(run);

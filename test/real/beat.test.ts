@@ -7,11 +7,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useCleanup } from './harness/cleanup.js';
 import { Container } from './harness/container.js';
 import { RedisServer } from './harness/redis.js';
 import { APP_GID, APP_UID, hostEnv, waitFor } from './harness/env.js';
+import { VERSION_SETS, wrapped, type VersionSet } from './harness/versions.js';
 
 useCleanup();
 
@@ -20,14 +21,15 @@ afterEach(() => {
   for (const dir of workdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The periodic-task entries beat saved in its shelve file, read back with Python's shelve. */
-function savedEntries(workdir: string): Record<string, number> {
+/** The periodic-task entries beat saved in its shelve file, read back with the same set's Python (dbm formats differ). */
+function savedEntries(versions: VersionSet, workdir: string): Record<string, number> {
   const script = [
     'import json, shelve, sys',
     "s = shelve.open(sys.argv[1], flag='r')",
     "print(json.dumps({name: entry.total_run_count for name, entry in s['entries'].items()}))",
   ].join('\n');
-  const out = execFileSync('python3', ['-c', script, path.join(workdir, 'celerybeat-schedule')], { env: hostEnv(), encoding: 'utf8' });
+  const [program, args] = wrapped(versions, ['python3', '-c', script, path.join(workdir, 'celerybeat-schedule')], workdir);
+  const out = execFileSync(program, args, { env: hostEnv(), encoding: 'utf8' });
   return JSON.parse(out) as Record<string, number>;
 }
 
@@ -35,6 +37,7 @@ async function runBeatOnce(name: string, workdir: string, redis: RedisServer, qu
   const container = await Container.start({
     name,
     runner: 'supervisor',
+    versions: redis.versions,
     cwd: workdir,
     env: { ROLE: 'beat', CELERY_BROKER_URL: redis.url, BEAT_TICK_SECONDS: '1' },
   });
@@ -49,24 +52,26 @@ async function runBeatOnce(name: string, workdir: string, redis: RedisServer, qu
   return container;
 }
 
-describe('scenario 6 — beat', () => {
+describe.each(VERSION_SETS)('$name: scenario 6 — beat', (versions: VersionSet) => {
+  beforeAll(() => versions.prepare(), 1_500_000);
+
   it('supervisor: SIGTERM to PID 1 -> exit 0 and the schedule is saved; a restart in the same directory starts cleanly', async () => {
-    const redis = await RedisServer.start();
+    const redis = await RedisServer.start(versions);
     const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'eveai-beat-'));
     workdirs.push(workdir);
     fs.chownSync(workdir, APP_UID, APP_GID); // like WORKDIR /app owned by appuser
 
-    await runBeatOnce('s6-beat-first', workdir, redis, 0);
+    await runBeatOnce(`${versions.name}-s6-beat-first`, workdir, redis, 0);
     const files = fs.readdirSync(workdir);
     expect(files.some((f) => f.startsWith('celerybeat-schedule')), `schedule file in ${files.join(', ')}`).toBe(true);
     expect(files.filter((f) => /\.pid$/.test(f)), 'no pidfile').toEqual([]);
-    const firstRuns = savedEntries(workdir).tick ?? 0;
+    const firstRuns = savedEntries(versions, workdir).tick ?? 0;
     expect(firstRuns, 'tick runs saved on SIGTERM').toBeGreaterThan(0);
 
     const queuedAfterFirst = Number(await redis.command('LLEN', 'celery'));
-    const second = await runBeatOnce('s6-beat-restart', workdir, redis, queuedAfterFirst);
+    const second = await runBeatOnce(`${versions.name}-s6-beat-restart`, workdir, redis, queuedAfterFirst);
     expect(second.output).toMatch(/beat: Starting\.\.\./);
-    expect(savedEntries(workdir).tick ?? 0, 'the restart continued the saved schedule').toBeGreaterThan(firstRuns);
+    expect(savedEntries(versions, workdir).tick ?? 0, 'the restart continued the saved schedule').toBeGreaterThan(firstRuns);
     expect(Number(await redis.command('LLEN', 'celery')), 'the restart sent ticks too').toBeGreaterThan(queuedAfterFirst);
   }, 120_000);
 });

@@ -6,13 +6,14 @@
  *                    directly, which forwards them to the master: one worker more / less.
  * Plus, recorded as a fact: the old start.sh with HUP to PID 1 (tini -g sends it to the workers too).
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useCleanup } from './harness/cleanup.js';
 import { startWeb } from './harness/scenarios.js';
 import { get } from './harness/http.js';
 import { stillAlive, type Proc } from './harness/procs.js';
 import { sleep, waitFor } from './harness/env.js';
 import type { Container } from './harness/container.js';
+import { VERSION_SETS, type VersionSet } from './harness/versions.js';
 
 useCleanup();
 
@@ -28,9 +29,11 @@ async function expectForwardedToLeader(container: Container, signal: string): Pr
   expect(event.target).toBe('leader');
 }
 
-describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
+describe.each(VERSION_SETS)('$name: scenario 3 — web: HUP reload and TTIN/TTOU', (versions: VersionSet) => {
+  beforeAll(() => versions.prepare(), 1_500_000);
+
   it('supervisor: HUP to PID 1 reloads the workers without dropping the in-flight request; TTIN/TTOU to PID 2 add/remove a worker', async () => {
-    const { container, port } = await startWeb('s3-web-signals-supervisor', 'supervisor', { WORKERS: '1' });
+    const { container, port } = await startWeb(`${versions.name}-s3-web-signals-supervisor`, 'supervisor', { WORKERS: '1' }, versions);
     const before = gunicornWorkers(container);
     expect(before, 'one gunicorn worker at start').toHaveLength(1);
 
@@ -73,7 +76,7 @@ describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
   }, 120_000);
 
   it('old start.sh (baseline, recorded): HUP to PID 1 with a request in flight', async () => {
-    const { container, port } = await startWeb('s3-web-hup-start.sh', 'start.sh', { WORKERS: '1' });
+    const { container, port } = await startWeb(`${versions.name}-s3-web-hup-start.sh`, 'start.sh', { WORKERS: '1' }, versions);
     const before = gunicornWorkers(container);
     const inFlight = get(port, '/slow?s=3');
     await container.waitOutput(/slow\.start/, 15_000);
@@ -83,7 +86,7 @@ describe('scenario 3 — web: HUP reload and TTIN/TTOU', () => {
     const workersAfter = gunicornWorkers(container).length;
     const stillServes = (await get(port, '/healthz', 5000)).status;
     console.info(
-      `[web-signals] old start.sh, HUP to PID 1 with /slow?s=3 in flight: request -> ${response.status ?? response.error}; ` +
+      `[web-signals] ${versions.name}: old start.sh, HUP to PID 1 with /slow?s=3 in flight: request -> ${response.status ?? response.error}; ` +
         `old worker alive: ${before.some(stillAlive)}; workers now: ${workersAfter}; /healthz afterwards: ${stillServes}`,
     );
     container.signal('SIGTERM');

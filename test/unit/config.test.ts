@@ -154,6 +154,26 @@ describe('invalid configuration: one problem per variable, naming value and expe
   });
 });
 
+describe('settings that silently break a worker\'s stop are refused', () => {
+  it('REMAP_SIGTERM with any value is refused for ROLE=worker, its value never reported', () => {
+    for (const value of ['SIGQUIT', 'SIGINT']) {
+      const [problem] = problems({ ROLE: 'worker', REMAP_SIGTERM: value });
+      expect(problem).toMatchObject({ variable: 'REMAP_SIGTERM', value: '(set, value not shown)' });
+      expect(problem!.expected).toMatch(/warm shutdown .* cold one.*STOP_TIMEOUT=0/);
+    }
+  });
+
+  it('REMAP_SIGTERM empty (= unset for billiard) is accepted, and other roles ignore it', () => {
+    expect(plan({ ROLE: 'worker', REMAP_SIGTERM: '' }).role).toBe('worker');
+    expect(plan({ ROLE: 'beat', REMAP_SIGTERM: 'SIGQUIT' }).role).toBe('beat');
+    expect(plan({ ROLE: 'web', REMAP_SIGTERM: 'SIGQUIT' }).role).toBe('web');
+  });
+
+  it('is reported together with every other problem', () => {
+    expect(problems({ ROLE: 'worker', REMAP_SIGTERM: 'SIGQUIT', CELERY_CONCURRENCY: 'many' }).map((p) => p.variable).sort()).toEqual(['CELERY_CONCURRENCY', 'REMAP_SIGTERM']);
+  });
+});
+
 describe('advice on valid but risky values', () => {
   const advice = (env: Record<string, string>) => {
     const result = loadPlan(env);
@@ -165,6 +185,14 @@ describe('advice on valid but risky values', () => {
     const [warning] = advice({ ROLE: 'worker', ESCALATION_GRACE: '1' });
     expect(warning).toMatchObject({ variable: 'ESCALATION_GRACE', value: '1' });
     expect(warning!.advice).toMatch(/at least 2 s for ROLE=worker/);
+  });
+
+  it('a worker stop budget that reaches Redis\'s visibility timeout is warned about', () => {
+    const [warning] = advice({ ROLE: 'worker', STOP_TIMEOUT: '3598' });
+    expect(warning).toMatchObject({ variable: 'STOP_TIMEOUT', value: '3598' });
+    expect(warning!.advice).toMatch(/visibility_timeout .*3600 s.*runs twice/);
+    expect(advice({ ROLE: 'worker', STOP_TIMEOUT: '3596' }), 'just below (3596 + 3)').toEqual([]);
+    expect(advice({ ROLE: 'web', STOP_TIMEOUT: '3600' }), 'web has no broker').toEqual([]);
   });
 
   it('the defaults, and other roles, draw no advice', () => {

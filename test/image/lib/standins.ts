@@ -1,12 +1,16 @@
 // Local stand-ins for the two registry images Dockerfile.base builds FROM, because this machine reaches no
 // container registry (only Debian's archive and the npm registry):
 //
-//   python:3.12-slim-bookworm  ->  localhost/eveai-standin-python   Debian bookworm (minbase) with Debian's
-//        python3 (3.11) and pip, and the runtime packages from apt: gunicorn, gevent, flask, celery, redis.
-//        pip cannot reach PyPI here, so the requirements must already be installed for the image's
-//        `pip install -r` to succeed offline ("Requirement already satisfied"). Like the official image it has
-//        no EXTERNALLY-MANAGED marker (PEP 668) and sets LANG=C.UTF-8. redis-server is in it too: the e2e's
-//        redis container runs from this image.
+//   python:3.12-slim           ->  localhost/eveai-standin-python   Debian trixie (minbase) with Debian's
+//        python3 (3.13) and pip, and the runtime packages from apt: gunicorn 23.0.0, gevent 24.11.1, flask 3.1.1,
+//        celery 5.5.2, redis-py 6.1.0 — the release lines requirements.txt pins (bookworm's celery 5.2 and
+//        gunicorn 20.1 are what test/real's other row runs). pip cannot reach PyPI here, so the requirements must
+//        already be installed for the image's `pip install -r` to succeed offline ("Requirement already
+//        satisfied"). Debian's packages declare dependencies pip's resolver cannot satisfy offline although they
+//        work together (gevent wants greenlet >= 3.1.1, trixie has 3.1.0; kombu wants the tzdata wheel; celery[redis]
+//        wants redis < 6), so the stand-in sets PIP_NO_DEPS=1: pip checks that every named distribution is
+//        installed, not their pins. Like the official image it has no EXTERNALLY-MANAGED marker (PEP 668) and
+//        sets LANG=C.UTF-8. redis-server (8.0) is in it too: the e2e's redis container runs from this image.
 //   node:24-bookworm-slim      ->  localhost/eveai-standin-node     Debian bookworm (minbase) with the Node 24
 //        binary of the `node` devDependency (the one the tests run on) at /usr/local/bin/node and npm at
 //        /usr/local/lib/node_modules/npm, the official image's layout. It trusts the CA certificates the host's
@@ -14,8 +18,8 @@
 //        the registry the way the host's npm does, also behind a TLS-inspecting proxy.
 //
 // Each root filesystem is made by debootstrap and kept as a tar in a cache directory under the system temp
-// directory (keyed by its recipe), so only the first run pays for debootstrap; every run imports the tars
-// into its own podman storage, which its cleanup deletes.
+// directory (keyed by its recipe, Debian suite included), so only the first run pays for
+// debootstrap; every run imports the tars into its own podman storage, which its cleanup deletes.
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +29,8 @@ import { requireProgram, run } from './proc.js';
 import type { PodmanSandbox } from './podman.js';
 import { ROOT } from './files.js';
 
-const SUITE = 'bookworm';
+const PYTHON_SUITE = 'trixie';
+const NODE_SUITE = 'bookworm';
 const RECIPE_VERSION = 1;
 export const PYTHON_PACKAGES = [
   'ca-certificates', 'python3', 'python3-pip',
@@ -49,7 +54,7 @@ export function debianMirror(): string {
     } catch {
       continue;
     }
-    const uris = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text)?.[1];
+    const uris = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(?:bookworm|trixie)\s/m.exec(text)?.[1];
     if (uris && /\/debian\/?$/.test(uris)) return uris.replace(/\/$/, '');
   }
   return 'http://deb.debian.org/debian';
@@ -109,6 +114,7 @@ function fileDigest(path: string): string {
 
 interface Recipe {
   name: 'python' | 'node';
+  suite: string;
   packages: string[];
   key: string;
   /** Changes to the root filesystem after debootstrap. */
@@ -127,19 +133,21 @@ function recipes(): Recipe[] {
   return [
     {
       name: 'python',
+      suite: PYTHON_SUITE,
       packages: PYTHON_PACKAGES,
-      key: hashOf([RECIPE_VERSION, SUITE, mirror, PYTHON_PACKAGES]),
+      key: hashOf([RECIPE_VERSION, PYTHON_SUITE, mirror, PYTHON_PACKAGES]),
       finish(rootfs) {
         for (const dir of safeList(join(rootfs, 'usr', 'lib')).filter((d) => /^python3\.\d+$/.test(d))) {
           rmSync(join(rootfs, 'usr', 'lib', dir, 'EXTERNALLY-MANAGED'), { force: true });
         }
       },
-      changes: [`ENV ${path}`, 'ENV LANG=C.UTF-8', 'CMD ["python3"]'],
+      changes: [`ENV ${path}`, 'ENV LANG=C.UTF-8', 'ENV PIP_NO_DEPS=1', 'CMD ["python3"]'],
     },
     {
       name: 'node',
+      suite: NODE_SUITE,
       packages: NODE_PACKAGES,
-      key: hashOf([RECIPE_VERSION, SUITE, mirror, NODE_PACKAGES, statSync(node).size, process.versions.node, npmVersion, ca && fileDigest(ca)]),
+      key: hashOf([RECIPE_VERSION, NODE_SUITE, mirror, NODE_PACKAGES, statSync(node).size, process.versions.node, npmVersion, ca && fileDigest(ca)]),
       finish(rootfs) {
         const bin = join(rootfs, 'usr', 'local', 'bin');
         const lib = join(rootfs, 'usr', 'local', 'lib', 'node_modules');
@@ -180,10 +188,10 @@ async function rootfsTar(recipe: Recipe, timings: Timings): Promise<string> {
   try {
     const started = Date.now();
     await run(
-      [requireProgram('debootstrap'), '--variant=minbase', `--cache-dir=${debs}`, `--include=${recipe.packages.join(',')}`, SUITE, rootfs, debianMirror()],
+      [requireProgram('debootstrap'), '--variant=minbase', `--cache-dir=${debs}`, `--include=${recipe.packages.join(',')}`, recipe.suite, rootfs, debianMirror()],
       { timeoutMs: 900_000 },
     );
-    timings[`debootstrap ${recipe.name} stand-in (first run only)`] = Date.now() - started;
+    timings[`debootstrap ${recipe.name} stand-in, ${recipe.suite} (first run only)`] = Date.now() - started;
     await unmountBelow(rootfs);
     rmSync(join(rootfs, 'var', 'lib', 'apt', 'lists'), { recursive: true, force: true });
     mkdirSync(join(rootfs, 'var', 'lib', 'apt', 'lists', 'partial'), { recursive: true });

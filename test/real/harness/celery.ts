@@ -10,19 +10,27 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CELERY_CLIENT, REPO, hostEnv } from './env.js';
 import type { RedisServer } from './redis.js';
+import { wrapped } from './versions.js';
 
 const run = promisify(execFile);
 
 export const QUEUE = 'celery';
 
-export async function sendSlowTasks(redis: RedisServer, count: number, seconds: number): Promise<string[]> {
-  const { stdout } = await run('python3', [CELERY_CLIENT, 'send', String(count), String(seconds)], {
+/**
+ * Sends `count` slow(seconds) tasks with the celery client of the broker's version set. `task` picks the
+ * example app's task: 'slow' (acks_late) or 'plain_slow' (celery's defaults).
+ */
+export async function sendSlowTasks(redis: RedisServer, count: number, seconds: number, task: SlowTask = 'slow'): Promise<string[]> {
+  const [program, args] = wrapped(redis.versions, ['python3', CELERY_CLIENT, 'send', String(count), String(seconds), task]);
+  const { stdout } = await run(program, args, {
     cwd: REPO,
     env: hostEnv({ CELERY_BROKER_URL: redis.url }),
     timeout: 30_000,
   });
   return JSON.parse(stdout) as string[];
 }
+
+export type SlowTask = 'slow' | 'plain_slow';
 
 export type TaskFate = 'SUCCESS' | 'FAILURE' | 'queued' | 'unacked' | 'lost' | 'running';
 

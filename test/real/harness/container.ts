@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { APP_GID, APP_UID, OLD_START_SH, REPO, SUPERVISOR, containerEnv, sleep, waitFor } from './env.js';
 import { childrenOf, namespaceMembers, pidNamespace, readProc, type Proc } from './procs.js';
+import { BOOKWORM, type VersionSet } from './versions.js';
 
 export type Runner = 'supervisor' | 'start.sh';
 
@@ -29,6 +30,8 @@ export interface ContainerOptions {
   env: Record<string, string>;
   /** Working directory (the image's WORKDIR); default the repository root. */
   cwd?: string;
+  /** Whose tini, bash, python, gunicorn and celery run (harness/versions.ts); default the host's (bookworm). */
+  versions?: VersionSet;
 }
 
 export interface ExitInfo {
@@ -92,15 +95,19 @@ export class Container {
       throw new Error(`${SUPERVISOR} is missing: run \`npm run build\` first (npm test does)`);
     }
     const program = options.runner === 'supervisor' ? [process.execPath, SUPERVISOR] : ['bash', '-lc', OLD_START_SH];
-    const argv = [
-      '--pdeathsig', 'SIGKILL', '--',
-      'unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--',
-      'setpriv', `--reuid=${APP_UID}`, `--regid=${APP_GID}`, '--clear-groups', '--pdeathsig', 'keep', '--',
-      'tini', '-g', '--',
-      ...program,
-    ];
-    const child = spawn('setpriv', argv, {
-      cwd: options.cwd ?? REPO,
+    const versions = options.versions ?? BOOKWORM;
+    const cwd = options.cwd ?? REPO;
+    const topology = versions.wrap(
+      [
+        'unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--',
+        'setpriv', `--reuid=${APP_UID}`, `--regid=${APP_GID}`, '--clear-groups', '--pdeathsig', 'keep', '--',
+        'tini', '-g', '--',
+        ...program,
+      ],
+      cwd,
+    );
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', ...topology], {
+      cwd,
       env: containerEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

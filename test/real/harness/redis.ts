@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
 import { hostEnv, sleep, waitFor } from './env.js';
+import { BOOKWORM, wrapped, type VersionSet } from './versions.js';
 
 type Reply = string | number | null | Reply[];
 
@@ -79,20 +80,23 @@ export class RedisServer {
     readonly port: number,
     private readonly child: ChildProcess,
     private readonly dir: string,
+    /** The version set whose redis-server this is; the task client runs from the same set. */
+    readonly versions: VersionSet,
   ) {
     this.url = `redis://127.0.0.1:${port}/0`;
   }
 
-  static async start(): Promise<RedisServer> {
+  static async start(versions: VersionSet = BOOKWORM): Promise<RedisServer> {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eveai-redis-'));
-    // setpriv --pdeathsig: redis dies with the test process even if that is killed before cleanup runs.
-    const child = spawn(
-      'setpriv',
-      ['--pdeathsig', 'SIGKILL', '--', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning', '--daemonize', 'no'],
-      { env: hostEnv(), stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    const server = new RedisServer(port, child, dir);
+    const [program, args] = wrapped(versions, [
+      'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', versions.scratchDir ?? dir, '--loglevel', 'warning', '--daemonize', 'no',
+    ]);
+    // setpriv --pdeathsig: redis dies with the test process even if that is killed before cleanup runs
+    // (every wrapper in between execs, so the signal reaches redis-server itself).
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', program, ...args], { env: hostEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    const server = new RedisServer(port, child, dir, versions);
     running.add(server);
     await waitFor(
       `redis-server on port ${port}`,

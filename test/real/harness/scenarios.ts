@@ -8,8 +8,9 @@ import { get, newConnection, type HttpResult } from './http.js';
 import { freePort } from './ports.js';
 import { stillAlive, type Proc } from './procs.js';
 import { RedisServer } from './redis.js';
-import { QUEUE, countFates, sendSlowTasks, taskFates, taskState, type TaskFate } from './celery.js';
+import { QUEUE, countFates, sendSlowTasks, taskFates, taskState, type SlowTask, type TaskFate } from './celery.js';
 import { sleep, waitFor } from './env.js';
+import { BOOKWORM, type VersionSet } from './versions.js';
 
 export interface StopObservation {
   runner: Runner;
@@ -38,6 +39,14 @@ export interface WorkerObservation extends StopObservation {
   counts: Record<TaskFate, number>;
   /** LLEN of the queue after the stop. */
   queueLength: number;
+  /** The state the result backend holds for each task after the stop ('none': no record). */
+  states: Record<string, string>;
+  /**
+   * Milliseconds from the hard-stop step (the supervisor's shutdown.escalate line) until every unfinished
+   * task's message was back in the queue, polled from Redis; undefined when there was no escalation or the
+   * messages never all came back.
+   */
+  restoreMs: number | undefined;
 }
 
 interface StopOptions {
@@ -48,6 +57,8 @@ interface StopOptions {
   kubeletGraceMs?: number;
   /** Fails the test (after killing) when the container has not exited by then. */
   exitDeadlineMs: number;
+  /** Whose programs run (harness/versions.ts); default the host's. */
+  versions?: VersionSet;
 }
 
 function armKubelet(container: Container, graceMs: number | undefined): { fired: () => boolean; cancel: () => void } {
@@ -74,9 +85,9 @@ async function stopAndObserve(container: Container, options: StopOptions): Promi
   }
 }
 
-export async function startWeb(name: string, runner: Runner, env: Record<string, string> = {}): Promise<{ container: Container; port: number }> {
+export async function startWeb(name: string, runner: Runner, env: Record<string, string> = {}, versions: VersionSet = BOOKWORM): Promise<{ container: Container; port: number }> {
   const port = await freePort();
-  const container = await Container.start({ name, runner, env: { ROLE: 'web', PORT: String(port), ...env } });
+  const container = await Container.start({ name, runner, versions, env: { ROLE: 'web', PORT: String(port), ...env } });
   await container.waitOutput(/Booting worker with pid/, 30_000);
   await waitFor(`${name}: /healthz answers 200`, async () => (await get(port, '/healthz', 2000)).status === 200, 30_000, 100);
   return { container, port };
@@ -84,7 +95,7 @@ export async function startWeb(name: string, runner: Runner, env: Record<string,
 
 /** Scenario 1 (and 2 with a request longer than the budget): requests in flight, then SIGTERM to PID 1. */
 export async function webStopWithRequestsInFlight(options: StopOptions & { requests: number; seconds: number }): Promise<WebObservation> {
-  const { container, port } = await startWeb(options.name, options.runner, options.env);
+  const { container, port } = await startWeb(options.name, options.runner, options.env, options.versions);
   const inFlight = Array.from({ length: options.requests }, () => get(port, `/slow?s=${options.seconds}`, (options.seconds + 60) * 1000));
   await container.waitOutput(/slow\.start/, 15_000, options.requests);
   const stopping = stopAndObserve(container, options);
@@ -98,27 +109,52 @@ export async function webStopWithRequestsInFlight(options: StopOptions & { reque
   return { runner: options.runner, container, ...stop, responses, newConnectionEarly: await early, newConnection: await late };
 }
 
-/** Scenario 4 (and 5 with tasks longer than the budget): tasks running, then SIGTERM to PID 1. */
-export async function workerStopWithTasksInFlight(options: StopOptions & { tasks: number; seconds: number; concurrency: number }): Promise<WorkerObservation> {
-  const redis = await RedisServer.start();
+/** Polls the queue length until it reaches `count`; resolves with the time it did (undefined: stopped first). */
+function watchQueue(redis: RedisServer, count: number): { reachedAt: Promise<number | undefined>; stop: () => void } {
+  let stopped = false;
+  const reachedAt = (async () => {
+    while (!stopped) {
+      const length = Number(await redis.command('LLEN', QUEUE).catch(() => 0));
+      if (length >= count) return Date.now();
+      await sleep(20);
+    }
+    return undefined;
+  })();
+  return { reachedAt, stop: () => (stopped = true) };
+}
+
+/**
+ * Scenario 4 (and 5 with tasks longer than the budget): tasks running, then SIGTERM to PID 1.
+ * `task`: 'slow' (acks_late + reject_on_worker_lost) or 'plain_slow' (celery's defaults: acked on receipt).
+ */
+export async function workerStopWithTasksInFlight(options: StopOptions & { tasks: number; seconds: number; concurrency: number; task?: SlowTask }): Promise<WorkerObservation> {
+  const redis = await RedisServer.start(options.versions);
   try {
     const container = await Container.start({
       name: options.name,
       runner: options.runner,
+      versions: options.versions,
       env: { ROLE: 'worker', CELERY_BROKER_URL: redis.url, CELERY_CONCURRENCY: String(options.concurrency), ...options.env },
     });
     await container.waitOutput(/celery@\S+ ready\./, 30_000);
-    const ids = await sendSlowTasks(redis, options.tasks, options.seconds);
+    const ids = await sendSlowTasks(redis, options.tasks, options.seconds, options.task);
     await waitFor(
       `${options.name}: all ${ids.length} tasks STARTED`,
       async () => (await Promise.all(ids.map((id) => taskState(redis, id)))).every((s) => s === 'STARTED'),
       20_000,
       100,
     );
+    const queue = watchQueue(redis, ids.length);
     const stop = await stopAndObserve(container, options);
+    queue.stop();
+    const restoredAt = await queue.reachedAt;
+    const escalatedAt = stop.events.find((e) => e.event === 'shutdown.escalate' && e.signal !== 'SIGKILL')?.time;
+    const restoreMs = restoredAt !== undefined && typeof escalatedAt === 'string' ? restoredAt - Date.parse(escalatedAt) : undefined;
     const fates = await taskFates(redis, ids);
+    const states: Record<string, string> = {};
+    for (const id of ids) states[id] = (await taskState(redis, id)) ?? 'none';
     const queueLength = Number(await redis.command('LLEN', QUEUE));
-    return { runner: options.runner, container, ...stop, ids, fates, counts: countFates(fates), queueLength };
+    return { runner: options.runner, container, ...stop, ids, fates, counts: countFates(fates), queueLength, states, restoreMs };
   } finally {
     await redis.stop();
   }
