@@ -8,7 +8,7 @@
 //
 //   node bench/soak.mjs [--runs N] [--concurrency C] [--seed S] [--load-share F] [--segment RUNS] [--out DIR] [--json]
 //                       [--supervisor FILE]   (a copy of dist/supervisor.js, so a rebuild cannot change a long soak midway)
-// `npm run soak` runs 10,000 (about 30-40 minutes on 2 cores). test/hostile/soak.test.ts runs a bounded one.
+// `npm run soak` runs 10,000 (about an hour on 2 busy cores). test/hostile/soak.test.ts runs a bounded one.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, constants } from 'node:os';
@@ -75,7 +75,13 @@ const DROPPED = {
   beat: ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGURG', 'SIGTSTP', 'SIGCONT', 'SIGPIPE', 'SIGXCPU'],
   command: ['SIGTSTP', 'SIGCONT', 'SIGPIPE', 'SIGXCPU', 'SIGXFSZ', 'SIGURG', 'SIGTTIN', 'SIGTTOU', 'SIGSTKFLT'],
 };
-const STOPS = ['SIGTERM', 'SIGTERM', 'SIGTERM', 'SIGINT', 'SIGPWR', 'SIGQUIT'];
+/** Stop requests, TERM most often; QUIT is one (the quick stop) except for a one-off command, which gets it as sent. */
+const STOPS = {
+  web: ['SIGTERM', 'SIGTERM', 'SIGTERM', 'SIGINT', 'SIGPWR', 'SIGQUIT'],
+  worker: ['SIGTERM', 'SIGTERM', 'SIGTERM', 'SIGINT', 'SIGPWR', 'SIGQUIT'],
+  beat: ['SIGTERM', 'SIGTERM', 'SIGTERM', 'SIGINT', 'SIGPWR', 'SIGQUIT'],
+  command: ['SIGTERM', 'SIGTERM', 'SIGTERM', 'SIGINT', 'SIGPWR'],
+};
 
 /** One run's parameters, all drawn from the run's own generator. */
 function planRun(index) {
@@ -89,14 +95,14 @@ function planRun(index) {
     SOAK_DRAIN_S: chance(r, 0.6) ? uniform(r, 0.01, 0.25).toFixed(3) : '',
     SOAK_IGNORE_TERM: chance(r, 0.25) ? '1' : '',
     SOAK_IGNORE_QUIT: chance(r, 0.2) ? '1' : '',
-    SOAK_LIFE_S: chance(r, 0.3) ? uniform(r, 0.01, 0.3).toFixed(3) : '',
+    SOAK_LIFE_S: chance(r, 0.3) ? uniform(r, 0.01, 0.25).toFixed(3) : '',
     SOAK_EXIT: String(pick(r, [0, 0, 1, 2, 42])),
     SOAK_GRANDCHILD: chance(r, 0.4) ? '1' : '',
   };
   // The moment of the stop: uniform over the life a run can have (boot, start-up, running, its own exit).
-  const stopAtMs = Math.round(uniform(r, 0, 450));
-  const stop = pick(r, STOPS);
-  const repeats = chance(r, 0.3) ? Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ signal: pick(r, STOPS), afterMs: Math.round(uniform(r, 0, 700)) })) : [];
+  const stopAtMs = Math.round(uniform(r, 0, 350));
+  const stop = pick(r, STOPS[role]);
+  const repeats = chance(r, 0.3) ? Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ signal: pick(r, STOPS[role]), afterMs: Math.round(uniform(r, 0, 700)) })) : [];
   const storm = chance(r, 0.25) ? { count: 20 + Math.floor(r() * 180), kinds: DROPPED[role], spanMs: Math.round(uniform(r, 50, 600)) } : undefined;
   return {
     index,
@@ -375,7 +381,11 @@ async function main() {
       const outcome = await runOnce(planRun(index), wantLoad);
       outcomes.push(outcome);
       if (outcome.problems.length) console.error(`FAIL run ${index}: ${outcome.problems.join('; ')} (evidence in ${join(OUT, `failure-${index}`)})`);
-      if (outcomes.length % 500 === 0 && !opts.json) console.error(`${outcomes.length}/${RUNS} runs, ${outcomes.filter((o) => o.problems.length).length} failed, ${((Date.now() - began) / 1000).toFixed(0)} s`);
+      if (outcomes.length % 250 === 0) {
+        // A partial summary on disk: a soak stopped early still has its numbers.
+        writeFileSync(join(OUT, 'summary.partial.json'), JSON.stringify(summarise(outcomes, Date.now() - began), null, 2));
+        if (!opts.json) console.error(`${outcomes.length}/${RUNS} runs, ${outcomes.filter((o) => o.problems.length).length} failed, ${((Date.now() - began) / 1000).toFixed(0)} s`);
+      }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
