@@ -301,12 +301,16 @@ function parseLog(stderr) {
 
 const signalNumber = (name) => constants.signals[name];
 const STOP_NAMES = new Set(['SIGTERM', 'SIGINT', 'SIGPWR', 'SIGQUIT']);
+/** A program killed this soon after the spawn by a signal tini passed to the group was hit in the fork-to-setsid window. */
+const SPAWN_WINDOW_MS = 100;
 
 /** The criteria, and the phase of the run's life the first stop request hit. */
 function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) {
   const problems = [];
+  const findings = [];
   const lines = parseLog(stderr);
-  const foreign = stderr.split('\n').filter((t) => t && !(t.startsWith('{') && t.includes('"eveai-supervisor"')));
+  // tini's own notices (e.g. "[WARN  tini (1)] Child was dead when forwarding signal") are PID 1's, not the supervisor's.
+  const foreign = stderr.split('\n').filter((t) => t && !(t.startsWith('{') && t.includes('"eveai-supervisor"')) && !/^\[(WARN|INFO|DEBUG) +tini \(/.test(t));
   const exitCode = end.code ?? (end.signal ? 128 + signalNumber(end.signal) : null);
   const tookMs = firstStopAt === undefined ? undefined : end.at - firstStopAt;
   const last = lines.at(-1);
@@ -344,6 +348,13 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
     } else {
       const expected = childExit.signal ? 128 + signalNumber(childExit.signal) : childExit.code;
       if (exitCode !== expected) problems.push(`exit ${exitCode}, child.exit says ${expected}`);
+      // A signal the role drops must never reach the program, let alone kill it. One exception, counted apart: under
+      // `tini -g` a signal tini passes to the supervisor's process group also reaches a program forked that instant and
+      // not yet in a group of its own (libuv calls setsid() in the child before exec), and kills it before it ran.
+      if (childExit.signal && plan.storm?.kinds.includes(childExit.signal)) {
+        if (plan.topology === 'tini' && childExit.runtime_ms <= SPAWN_WINDOW_MS) findings.push(`spawn-window kill by ${childExit.signal} (${childExit.runtime_ms} ms)`);
+        else problems.push(`the program died of ${childExit.signal}, which the role drops (after ${childExit.runtime_ms} ms)`);
+      }
       const spawnAt = timeOf('child.spawn');
       const exitAt = Date.parse(childExit.time);
       const ownExit = plan.program.SOAK_LIFE_S !== '' && childExit.code === Number(plan.program.SOAK_EXIT) && childExit.signal === null;
@@ -359,7 +370,7 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
   }
   // Which later moments the repeated stops and storms reached (a stop during drain or the hard step).
   const laterStates = lines.filter((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal)).slice(1).map((l) => l.state);
-  return { index: plan.index, topology: plan.topology, role: plan.role, phase, laterStates, exitCode, tookMs, problems, sinceStartMs: firstStopAt === undefined ? undefined : firstStopAt - startedAt };
+  return { index: plan.index, topology: plan.topology, role: plan.role, phase, laterStates, exitCode, tookMs, problems, findings, sinceStartMs: firstStopAt === undefined ? undefined : firstStopAt - startedAt };
 }
 
 // ---- the soak ----
@@ -415,6 +426,7 @@ function summarise(outcomes, ms) {
     runs: outcomes.length,
     failures: outcomes.filter((o) => o.problems.length).length,
     failed: outcomes.filter((o) => o.problems.length).slice(0, 50).map((o) => ({ index: o.index, problems: o.problems })),
+    spawnWindowKills: outcomes.filter((o) => o.findings.length).map((o) => ({ index: o.index, role: o.role, finding: o.findings[0] })),
     seconds: Math.round(ms / 1000),
     runsPerSecond: Number((outcomes.length / (ms / 1000)).toFixed(2)),
     byTopology: count((o) => o.topology),

@@ -215,3 +215,36 @@ export function foreignLines(stderr: string): string[] {
     }
   });
 }
+
+/**
+ * What /proc says about a process that may explain why it is still there: its state, parent, group, session,
+ * pending/blocked/caught signals, and for every thread the kernel function it waits in and its current syscall.
+ */
+export function procPicture(pid: number): string {
+  const read = (file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'latin1');
+    } catch {
+      return undefined;
+    }
+  };
+  const stat = read('stat');
+  if (!stat) return `${pid} (gone)`;
+  const close = stat.lastIndexOf(')');
+  const [state, ppid, pgrp, session] = stat.slice(close + 2).split(' ');
+  const signals = (read('status') ?? '').split('\n').filter((l) => /^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)/.test(l)).map((l) => l.replace(/\s+/, '=')).join(' ');
+  const lines = [`${pid} ${stat.slice(stat.indexOf('('), close + 1)} state=${state} ppid=${ppid} pgrp=${pgrp} sid=${session} ${signals}`];
+  let threads: string[] = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // gone meanwhile
+  }
+  for (const tid of threads) {
+    const threadStat = read(`task/${tid}/stat`) ?? '';
+    const threadState = threadStat.slice(threadStat.lastIndexOf(')') + 2).split(' ')[0];
+    const syscall = (read(`task/${tid}/syscall`) ?? '?').trim().split(' ').slice(0, 3).join(' ');
+    lines.push(`  thread ${tid} ${threadStat.slice(threadStat.indexOf('('), threadStat.lastIndexOf(')') + 1)} ${threadState} wchan=${read(`task/${tid}/wchan`) ?? '?'} syscall=${syscall}`);
+  }
+  return lines.join('\n');
+}
