@@ -248,3 +248,39 @@ export function procPicture(pid: number): string {
   }
   return lines.join('\n');
 }
+
+/** Whether `pid` runs (not gone, and not a zombie waiting for this test process to reap it). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The run's exit within `ms`. The deadline is this test process's own timer, and a test process starved on a loaded
+ * runner runs its timers before the I/O that would have told it the run had exited: a deadline passed by a process
+ * that is no longer running is no hang, so the close is awaited instead. On a real hang the /proc picture of the run
+ * and of `alive()` (its marked descendants) and the tail of its stderr are printed, then the promise rejects.
+ */
+export async function exitOf(run: Running, ms: number, what: string, alive: () => number[] = () => []): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  try {
+    return await within(run.exited, ms, what);
+  } catch (error) {
+    if (!isRunning(run.proc.pid!)) {
+      console.log(`${what}: the deadline passed in a starved test process; the run had exited`);
+      return within(run.exited, ms, `${what} (close after the exit)`);
+    }
+    console.log(
+      [
+        `HANG (${what}): still running after ${ms} ms; /proc of the run and of every marked process:`,
+        ...[...new Set([run.proc.pid!, ...alive()])].map(procPicture),
+        'stderr tail:',
+        ...run.stderr().split('\n').slice(-25).map((line) => line.slice(0, 300)),
+      ].join('\n'),
+    );
+    throw error;
+  }
+}
