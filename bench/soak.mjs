@@ -329,9 +329,10 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
   let phase;
   if (lines.length === 0) {
     // Killed by the signal's default action during Node's own boot, before any JavaScript ran.
+    // Killed by whichever stop request (first or repeated) reached it first: both came before any JavaScript ran.
     phase = 'before-trap';
-    const expected = 128 + signalNumber(plan.stop);
-    if (exitCode !== expected) problems.push(`no log line, exit ${exitCode}, expected ${expected} (killed by ${plan.stop} before the trap)`);
+    const expected = [...new Set(sent.filter((s) => s.kind !== 'storm').map((s) => 128 + signalNumber(s.signal)))];
+    if (!expected.includes(exitCode)) problems.push(`no log line, exit ${exitCode}, expected one of ${expected} (killed before the trap by a signal sent)`);
     if (sent.find((s) => s.kind === 'stop') === undefined) problems.push('no log line although no stop was sent');
   } else {
     if (last?.event !== 'supervisor.exit') problems.push(`last line ${last?.event}`);
