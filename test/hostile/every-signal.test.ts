@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { constants } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { readRecord, waitForRecord } from '../helpers/supervisor.js';
+import { pidOneOf, readRecord, waitForRecord } from '../helpers/supervisor.js';
 import { catches, cleanupAllWorlds, eventually, events, start, supervisorPidOf, within, world } from './helpers.js';
 import { HANDLED_SIGNALS } from '../../src/signals/trap.js';
 import { findRole } from '../../src/roles/index.js';
@@ -87,4 +87,21 @@ describe('every signal of the tables, sent to the supervisor of a running progra
       }
     }, 60_000);
   }
+
+  it('a real-time signal (no name in Node, nothing can listen) to PID 1 ends the supervisor as the README says; the namespace takes the program', async () => {
+    const w = world({ ROLE: 'worker', SUPERVISOR_LOG_LEVEL: 'info' });
+    const run = await start([], { env: w.env, pidNamespace: true });
+    try {
+      await waitForRecord(w.record, (record) => record.some((e) => e.role === 'leader' && e.event === 'ready'));
+      const SIGRTMIN = 34;
+      process.kill(pidOneOf(run.proc.pid!), SIGRTMIN); // tini, PID 1, which passes it on
+      const exit = await within(run.exited, 20_000, 'exit after SIGRTMIN');
+      expect(exit.code).toBe(128 + SIGRTMIN);
+      expect(run.logs().some((l) => l.event === 'supervisor.exit')).toBe(false);
+      expect(await eventually(() => w.alive().length === 0, 5000)).toBe(true);
+    } finally {
+      run.proc.kill('SIGKILL');
+      w.cleanup();
+    }
+  }, 60_000);
 });
