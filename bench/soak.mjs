@@ -130,6 +130,11 @@ function childrenOf(pid) {
   const text = readProc(pid, `task/${pid}/children`);
   return text ? text.trim().split(/\s+/).filter(Boolean).map(Number) : [];
 }
+/** Whether the process leads its own process group (pgrp = pid). */
+function ownGroup(pid) {
+  const stat = readProc(pid, 'stat');
+  return stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+}
 function markedProcesses(marker) {
   const found = [];
   for (const entry of readdirSync('/proc')) {
@@ -210,7 +215,10 @@ async function runOnce(plan, loaded) {
     let tini;
     for (let i = 0; i < 2000 && !exited; i++) {
       tini ??= childrenOf(proc.pid)[0];
-      if (tini !== undefined && childrenOf(tini).length > 0) break;
+      // ...and once that child is in a process group of its own: until tini's child has called setpgid(), `tini -g`
+      // finds no group to forward to and drops the signal ("Child was dead when forwarding signal"; README, Signals).
+      const child = tini === undefined ? undefined : childrenOf(tini)[0];
+      if (child !== undefined && ownGroup(child)) break;
       await sleep(1);
     }
     target = tini ?? proc.pid;

@@ -122,13 +122,23 @@ export async function supervisorPidOf(run: Running, pidNamespace: boolean): Prom
  * Starts a run; under a PID namespace, returns only once tini has spawned the supervisor, i.e. once tini
  * has set up its signal handling: a signal sent to a namespace's PID 1 before it has a handler (or blocks
  * the signal) is dropped by the kernel — the stop would be lost before anything of ours runs. That is a
- * property of PID 1 (documented in the report), not of the supervisor.
+ * property of PID 1 (documented in the report), not of the supervisor; so is the next window (see below).
  */
 export async function start(args: string[], options: RunOptions): Promise<Running> {
   const run = runSupervisor(args, options);
   if (options.pidNamespace) {
     const tini = pidOneOf(run.proc.pid!);
-    if (!(await eventually(() => childrenOf(tini).length > 0, 10_000, 1))) throw new Error('tini never started the supervisor');
+    // ...and until that child has a process group of its own: before tini's child calls setpgid(), `tini -g` finds
+    // no group to forward to and drops the signal ("Child was dead when forwarding signal"; README, Signals).
+    const inOwnGroup = () => childrenOf(tini).some((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+      } catch {
+        return false;
+      }
+    });
+    if (!(await eventually(inOwnGroup, 10_000, 1))) throw new Error('tini never started the supervisor');
   }
   return run;
 }
