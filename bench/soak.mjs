@@ -423,6 +423,8 @@ function summarise(outcomes, ms) {
   const later = {};
   for (const o of outcomes) for (const s of o.laterStates) later[s] = (later[s] ?? 0) + 1;
   const took = outcomes.filter((o) => o.tookMs !== undefined);
+  const passed = took.filter((o) => o.problems.length === 0);
+  const worstPassed = passed.reduce((w, o) => (o.tookMs > (w?.tookMs ?? -1) ? o : w), undefined);
   const worst = took.reduce((w, o) => (o.tookMs > (w?.tookMs ?? -1) ? o : w), undefined);
   const moments = outcomes.filter((o) => o.sinceStartMs !== undefined).map((o) => o.sinceStartMs);
   const histogram = {};
@@ -445,6 +447,7 @@ function summarise(outcomes, ms) {
     phasesByTopology: count((o) => `${o.topology}:${o.phase}`),
     repeatedStopStates: later,
     stopMomentHistogram: histogram,
+    worstPassedStopToExitMs: worstPassed && { ms: worstPassed.tookMs, index: worstPassed.index, phase: worstPassed.phase, role: worstPassed.role, topology: worstPassed.topology },
     worstStopToExitMs: worst && { ms: worst.tookMs, index: worst.index, phase: worst.phase, role: worst.role, topology: worst.topology },
     out: OUT,
   };
