@@ -62,7 +62,8 @@ async function run(plan: Plan, log: Logger): Promise<number> {
   );
   warnAboutTopology(log);
 
-  for (const signal of takePendingSignals()) {
+  // A stop request that reached the supervisor before this point means the program is never started.
+  for (const signal of await takePendingSignals()) {
     const rule = plan.policy.rules[signal];
     log.info({ event: 'signal.received', signal, action: rule.action, state: 'starting' }, `received ${signal} before the program started`);
     if (rule.action === 'stop' || rule.action === 'stop-now') {

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { commonSchema } from './common.js';
 import { infoOf } from './load.js';
 import { ROLES, ROLE_NAMES } from '../roles/index.js';
-import { HANDLED_SIGNALS } from '../signals/trap.js';
+import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED } from '../signals/trap.js';
 import type { Role, SignalRule } from '../roles/types.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -24,6 +24,9 @@ export function renderHelp(version: string): string {
     '',
     'Signals (what the supervisor does with each one it receives):',
     renderSignalTable(ROLES),
+    '',
+    'Signals without a row above:',
+    renderUnlistenedTable(),
     '',
     `Exit codes: the program's own code; 128+N when signal N killed it; ${EXIT.NOT_FOUND} program not found; ${EXIT.NOT_EXECUTABLE} not executable;`,
     `${EXIT.CONFIG} invalid configuration (nothing started); ${EXIT.USAGE} invalid command line; ${EXIT.INTERNAL} internal error (the group was killed).`,
@@ -56,6 +59,21 @@ export function renderSignalTable(roles: readonly Role[]): string {
     .join(' | ')} |`;
   return [header, rule, ...rows, hardStop].join('\n');
 }
+
+/** The signals no role table has: aliases, those Node cannot or must not listen for, and the real-time range. */
+export function renderUnlistenedTable(): string {
+  const rows = [
+    ...Object.entries(ALIASES).map(([alias, name]) => `| ${alias} | the same signal as ${name}: handled as ${name} |`),
+    ...Object.entries(NOT_LISTENED).map(([signal, what]) => `| ${signal} | ${what} |`),
+    `| real-time (SIGRTMIN…SIGRTMAX, 34–64) | ${REAL_TIME}. tini forwards them |`,
+  ];
+  return ['| signal | what happens |', '|---|---|', ...rows].join('\n');
+}
+
+const REAL_TIME =
+  'Node has no name for them, so nothing can listen: the default action ends the supervisor at once, before any code of ' +
+  'its own runs; under tini, tini then exits and the namespace teardown SIGKILLs the program (running work is lost); ' +
+  'without a PID namespace the program is left running. Never make one a STOPSIGNAL';
 
 function describeRule(rule: SignalRule): string {
   switch (rule.action) {

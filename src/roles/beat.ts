@@ -2,6 +2,7 @@
 // take their default action (exit without saving). Exactly one beat may run per schedule.
 import { z } from 'zod';
 import { defineRole } from './types.js';
+import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 import { filePath } from '../config/variables.js';
 import { celeryApp, celeryLogLevel } from './worker.js';
 
@@ -36,6 +37,12 @@ export const beat = defineRole({
       SIGTTIN: { action: 'drop', why: 'the default action would suspend beat' },
       SIGTTOU: { action: 'drop', why: 'the default action would suspend beat' },
       SIGWINCH: { action: 'drop', why: 'no meaning for beat' },
+      SIGPWR: POWER_FAILURE_STOP,
+      SIGALRM: { action: 'drop', why: SAVE_FIRST },
+      SIGVTALRM: { action: 'drop', why: SAVE_FIRST },
+      SIGPROF: { action: 'drop', why: SAVE_FIRST },
+      SIGIO: { action: 'drop', why: SAVE_FIRST },
+      ...SUPERVISOR_ONLY_RULES,
     },
   },
   exec: { allowed: true },

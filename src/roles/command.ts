@@ -2,6 +2,7 @@
 // same deadline, logging and exit codes. Its semantics are unknown, so signals reach it as they were sent.
 import { z } from 'zod';
 import { defineRole, type Role } from './types.js';
+import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 
 export function commandRole(command: readonly string[]): Role {
   return defineRole({
@@ -26,6 +27,12 @@ export function commandRole(command: readonly string[]): Role {
         SIGWINCH: { action: 'forward', target: 'leader', why: 'passed on as sent' },
         SIGTTIN: { action: 'drop', why: 'the default action would suspend the job and it would never finish' },
         SIGTTOU: { action: 'drop', why: 'the default action would suspend the job and it would never finish' },
+        SIGPWR: { ...POWER_FAILURE_STOP, why: 'LXC/Incus\'s shutdown request: TERM, the stop signal every program knows' },
+        SIGALRM: { action: 'forward', target: 'leader', why: 'passed on as sent' },
+        SIGVTALRM: { action: 'forward', target: 'leader', why: 'passed on as sent' },
+        SIGPROF: { action: 'forward', target: 'leader', why: 'passed on as sent' },
+        SIGIO: { action: 'forward', target: 'leader', why: 'passed on as sent' },
+        ...SUPERVISOR_ONLY_RULES,
       },
     },
     exec: { allowed: true },

@@ -2,7 +2,11 @@
 // in-flight requests finish), INT/QUIT = quick stop (requests dropped), HUP = graceful reload.
 import { z } from 'zod';
 import { defineRole } from './types.js';
+import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 import { integer, oneOf, pythonTarget, workerClass } from '../config/variables.js';
+
+/** gunicorn's arbiter handles HUP, QUIT, INT, TERM, TTIN, TTOU, USR1, USR2, WINCH and CHLD only. */
+const NO_GUNICORN_HANDLER = 'no gunicorn handler: the default action would kill the master and strand its workers';
 
 const GUNICORN_WORKER_CLASSES = ['sync', 'eventlet', 'gevent', 'gevent_wsgi', 'gevent_pywsgi', 'tornado', 'gthread'];
 const GUNICORN_LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
@@ -53,6 +57,12 @@ export const web = defineRole({
       SIGUSR1: { action: 'forward', target: 'leader', why: 'the master reopens its log files' },
       SIGUSR2: { action: 'drop', why: 'binary upgrade starts a second master as a child of the first; deploy a new image instead' },
       SIGWINCH: { action: 'drop', why: 'gunicorn acts on it only when daemonized, and then stops all workers' },
+      SIGPWR: POWER_FAILURE_STOP,
+      SIGALRM: { action: 'drop', why: NO_GUNICORN_HANDLER },
+      SIGVTALRM: { action: 'drop', why: NO_GUNICORN_HANDLER },
+      SIGPROF: { action: 'drop', why: NO_GUNICORN_HANDLER },
+      SIGIO: { action: 'drop', why: NO_GUNICORN_HANDLER },
+      ...SUPERVISOR_ONLY_RULES,
     },
   },
   exec: { allowed: true },

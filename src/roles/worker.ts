@@ -5,7 +5,11 @@
 // the supervisor sends one TERM whatever the release.
 import { z } from 'zod';
 import { defineRole } from './types.js';
+import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 import { integer, nameList, oneOf, pythonTarget } from '../config/variables.js';
+
+/** celery installs no handler for these: their default action would end the main process mid-task. */
+const NO_CELERY_HANDLER = 'no celery handler: the default action would kill the main process and its running tasks';
 
 export const CELERY_LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL', 'FATAL'] as const;
 
@@ -59,6 +63,12 @@ export const worker = defineRole({
       SIGTTIN: { action: 'drop', why: 'no handler: the default action would suspend the worker' },
       SIGTTOU: { action: 'drop', why: 'no handler: the default action would suspend the worker' },
       SIGWINCH: { action: 'drop', why: 'no meaning for celery' },
+      SIGPWR: POWER_FAILURE_STOP,
+      SIGALRM: { action: 'drop', why: NO_CELERY_HANDLER },
+      SIGVTALRM: { action: 'drop', why: NO_CELERY_HANDLER },
+      SIGPROF: { action: 'drop', why: NO_CELERY_HANDLER },
+      SIGIO: { action: 'drop', why: NO_CELERY_HANDLER },
+      ...SUPERVISOR_ONLY_RULES,
     },
   },
   exec: {

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlan } from '../../src/config/load.js';
 import { runSupervisor, tempDir } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, events, foreignLines, readReport, within, world } from './helpers.js';
+import { cleanupAllWorlds, events, exitOf, foreignLines, readReport, within, world } from './helpers.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);
@@ -270,7 +270,7 @@ describe('the real binary over random environments', () => {
         const w = world({ FAKE_EXIT: '0' });
         const run = runSupervisor([], { env: { ...w.env, SUPERVISOR_LOG_LEVEL: 'debug', ...env } });
         try {
-          const exit = await within(run.exited, 20_000, 'exit');
+          const exit = await exitOf(run, 20_000, 'exit', w.alive);
           const expected = oracle({ SUPERVISOR_LOG_LEVEL: 'debug', ...env });
           const logs = run.logs();
           expect(foreignLines(run.stderr()), run.stderr()).toEqual([]); // no stack trace, nothing but JSON lines

@@ -122,13 +122,23 @@ export async function supervisorPidOf(run: Running, pidNamespace: boolean): Prom
  * Starts a run; under a PID namespace, returns only once tini has spawned the supervisor, i.e. once tini
  * has set up its signal handling: a signal sent to a namespace's PID 1 before it has a handler (or blocks
  * the signal) is dropped by the kernel — the stop would be lost before anything of ours runs. That is a
- * property of PID 1 (documented in the report), not of the supervisor.
+ * property of PID 1 (documented in the report), not of the supervisor; so is the next window (see below).
  */
 export async function start(args: string[], options: RunOptions): Promise<Running> {
   const run = runSupervisor(args, options);
   if (options.pidNamespace) {
     const tini = pidOneOf(run.proc.pid!);
-    if (!(await eventually(() => childrenOf(tini).length > 0, 10_000, 1))) throw new Error('tini never started the supervisor');
+    // ...and until that child has a process group of its own: before tini's child calls setpgid(), `tini -g` finds
+    // no group to forward to and drops the signal ("Child was dead when forwarding signal"; README, Signals).
+    const inOwnGroup = () => childrenOf(tini).some((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+      } catch {
+        return false;
+      }
+    });
+    if (!(await eventually(inOwnGroup, 10_000, 1))) throw new Error('tini never started the supervisor');
   }
   return run;
 }
@@ -214,4 +224,73 @@ export function foreignLines(stderr: string): string[] {
       return true;
     }
   });
+}
+
+/**
+ * What /proc says about a process that may explain why it is still there: its state, parent, group, session,
+ * pending/blocked/caught signals, and for every thread the kernel function it waits in and its current syscall.
+ */
+export function procPicture(pid: number): string {
+  const read = (file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'latin1');
+    } catch {
+      return undefined;
+    }
+  };
+  const stat = read('stat');
+  if (!stat) return `${pid} (gone)`;
+  const close = stat.lastIndexOf(')');
+  const [state, ppid, pgrp, session] = stat.slice(close + 2).split(' ');
+  const signals = (read('status') ?? '').split('\n').filter((l) => /^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)/.test(l)).map((l) => l.replace(/\s+/, '=')).join(' ');
+  const lines = [`${pid} ${stat.slice(stat.indexOf('('), close + 1)} state=${state} ppid=${ppid} pgrp=${pgrp} sid=${session} ${signals}`];
+  let threads: string[] = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // gone meanwhile
+  }
+  for (const tid of threads) {
+    const threadStat = read(`task/${tid}/stat`) ?? '';
+    const threadState = threadStat.slice(threadStat.lastIndexOf(')') + 2).split(' ')[0];
+    const syscall = (read(`task/${tid}/syscall`) ?? '?').trim().split(' ').slice(0, 3).join(' ');
+    lines.push(`  thread ${tid} ${threadStat.slice(threadStat.indexOf('('), threadStat.lastIndexOf(')') + 1)} ${threadState} wchan=${read(`task/${tid}/wchan`) ?? '?'} syscall=${syscall}`);
+  }
+  return lines.join('\n');
+}
+
+/** Whether `pid` runs (not gone, and not a zombie waiting for this test process to reap it). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The run's exit within `ms`. The deadline is this test process's own timer, and a test process starved on a loaded
+ * runner runs its timers before the I/O that would have told it the run had exited: a deadline passed by a process
+ * that is no longer running is no hang, so the close is awaited instead. On a real hang the /proc picture of the run
+ * and of `alive()` (its marked descendants) and the tail of its stderr are printed, then the promise rejects.
+ */
+export async function exitOf(run: Running, ms: number, what: string, alive: () => number[] = () => []): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  try {
+    return await within(run.exited, ms, what);
+  } catch (error) {
+    if (!isRunning(run.proc.pid!)) {
+      console.log(`${what}: the deadline passed in a starved test process; the run had exited`);
+      return within(run.exited, ms, `${what} (close after the exit)`);
+    }
+    console.log(
+      [
+        `HANG (${what}): still running after ${ms} ms; /proc of the run and of every marked process:`,
+        ...[...new Set([run.proc.pid!, ...alive()])].map(procPicture),
+        'stderr tail:',
+        ...run.stderr().split('\n').slice(-25).map((line) => line.slice(0, 300)),
+      ].join('\n'),
+    );
+    throw error;
+  }
 }

@@ -15,7 +15,7 @@
 //    and the program keeps running until it is stopped as usual.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type StdioOptions } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -203,8 +203,10 @@ const straceWorks = (() => {
 describe('each supervisor line is one write(2)', () => {
   it.runIf(straceWorks)('strace: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async () => {
     const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss' });
-    const trace = join(w.dir, 'strace.txt');
-    const proc = spawn('strace', ['-f', '-o', trace, '-s', '0', '-e', 'trace=write,writev,pwrite64,pwritev', '-e', 'signal=none', NODE, SUPERVISOR], {
+    // -ff: one file per process and thread. With one shared file, a write another traced process interrupts is split
+    // into "<unfinished ...>" and "<... resumed>" lines, which on a loaded machine made this test fail spuriously.
+    const trace = join(w.dir, 'strace');
+    const proc = spawn('strace', ['-ff', '-o', trace, '-s', '0', '-e', 'trace=write,writev,pwrite64,pwritev', '-e', 'signal=none', NODE, SUPERVISOR], {
       env: { HOME: '/tmp', ...w.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -214,10 +216,13 @@ describe('each supervisor line is one write(2)', () => {
     expect(code).toBe(0);
     const lines = stderr.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(5);
-    const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-    // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's.
-    const toStderr = calls.filter((c) => /\b(write|writev|pwrite64|pwritev)\(2,/.test(c));
-    expect(toStderr.map((c) => /^\S+\s+write\(2, ""\.\.\., (\d+)\)\s+= (\d+)$/.exec(c)?.slice(1).map(Number))).toEqual(
+    // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's, and
+    // all of them come from one thread (one file, in order).
+    const files = readdirSync(w.dir).filter((name) => name.startsWith('strace.'));
+    const toStderr = files.flatMap((name) =>
+      readFileSync(join(w.dir, name), 'utf8').split('\n').filter((c) => /\b(write|writev|pwrite64|pwritev)\(2,/.test(c)),
+    );
+    expect(toStderr.map((c) => /^write\(2, ""\.\.\., (\d+)\)\s+= (\d+)$/.exec(c)?.slice(1).map(Number))).toEqual(
       lines.map((line) => [Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1]),
     );
     w.cleanup();

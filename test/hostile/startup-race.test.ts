@@ -8,9 +8,9 @@
 //    measured and reported here, and checked to hold no child.
 import { afterAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { FAKE_CHILD } from '../helpers/supervisor.js';
-import { catches, cleanupAllWorlds, eventually, foreignLines, inPool, start, supervisorPidOf, within, world } from './helpers.js';
+import { catches, cleanupAllWorlds, eventually, exitOf, foreignLines, inPool, start, supervisorPidOf, world } from './helpers.js';
 
 const RUNS = { plain: 160, tini: 100, atTrap: 30 };
 const CONCURRENCY = 4;
@@ -47,14 +47,15 @@ async function raceOnce(delay: number | 'trap', pidNamespace: boolean): Promise<
   }
   const sentAt = Date.now();
   run.signal('SIGTERM');
-  const exit = await within(run.exited, 20_000, `run with delay ${delay} ms`).catch((error: unknown) => {
-    // Seen once in ~500 runs and not reproduced in 120 targeted ones: print what was left, so a hang that
-    // happens only on a loaded runner can be diagnosed from the CI log (the retry below keeps CI honest, not blind).
-    console.log(describeHang(run, w.alive(), delay));
+  // Seen once in ~500 runs before issue 12: a hang fails the test (no retry) and prints the /proc picture of
+  // everything left, the supervisor's threads included, so one on a loaded runner can be read from the CI log.
+  const exit = await exitOf(run, 20_000, `run with delay ${delay} ms`, w.alive).catch((error: unknown) => {
     run.proc.kill('SIGKILL');
     throw error;
   });
-  const tookMs = Date.now() - sentAt;
+  // Measured on the supervisor's own clock when it logged its exit: a starved test process cannot inflate it.
+  const exitLine = run.logs().find((l) => l.event === 'supervisor.exit');
+  const tookMs = (exitLine ? Date.parse(exitLine.time as string) : Date.now()) - sentAt;
   const orphans = w.alive(); // at the moment the supervisor (or tini) has exited
   w.cleanup();
   const lines = run.logs();
@@ -71,24 +72,6 @@ async function raceOnce(delay: number | 'trap', pidNamespace: boolean): Promise<
     foreign: foreignLines(run.stderr()),
     childStarted: existsSync(w.record),
   };
-}
-
-function describeHang(run: Awaited<ReturnType<typeof start>>, alive: number[], delay: number | 'trap'): string {
-  const state = (pid: number) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      return `${pid} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(0, 5).join(' ')}`;
-    } catch {
-      return `${pid} (gone)`;
-    }
-  };
-  return [
-    `HANG (delay ${delay}): supervisor process exitCode=${run.proc.exitCode} signal=${run.proc.signalCode}`,
-    `still alive with the marker (pid comm state ppid pgrp session tty):`,
-    ...alive.map(state),
-    'stderr tail:',
-    ...run.stderr().split('\n').slice(-25).map((line) => line.slice(0, 300)),
-  ].join('\n');
 }
 
 function check(outcomes: Outcome[], pidNamespace: boolean): void {
@@ -128,7 +111,7 @@ describe('a stop request at a random moment of start-up', () => {
     const runs = pidNamespace ? RUNS.tini : RUNS.plain;
     it(
       `${runs} runs ${pidNamespace ? 'under tini -g as PID 1' : 'without tini'}: no orphan, prompt exit, supervisor.exit last`,
-      { timeout: 240_000, retry: 1 },
+      { timeout: 240_000 },
       async () => {
         // Delays spread evenly over 0..200 ms, in a shuffled order so concurrent runs do not march in step.
         const delays = Array.from({ length: runs }, (_, i) => Math.round((i * MAX_DELAY_MS) / (runs - 1)));

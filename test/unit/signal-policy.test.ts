@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { ROLES, findRole } from '../../src/roles/index.js';
 import { commandRole } from '../../src/roles/command.js';
-import { HANDLED_SIGNALS } from '../../src/signals/trap.js';
-import { renderSignalTable } from '../../src/config/help.js';
+import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED } from '../../src/signals/trap.js';
+import { renderSignalTable, renderUnlistenedTable } from '../../src/config/help.js';
 import { ROOT } from '../helpers/supervisor.js';
 
 const role = (name: string) => findRole(name)!;
@@ -17,6 +18,29 @@ describe('signal policy tables', () => {
         expect(rule, `${r.name} ${signal}`).toBeDefined();
         expect(rule.why.length, `${r.name} ${signal}`).toBeGreaterThan(5);
       }
+    }
+  });
+
+  it('every signal Node names is handled, an alias of a handled one, or unlistened with a reason', () => {
+    const names = Object.keys(constants.signals);
+    const covered = [...HANDLED_SIGNALS, ...Object.keys(ALIASES), ...Object.keys(NOT_LISTENED)];
+    expect([...covered].sort()).toEqual([...names].sort());
+    expect(new Set(covered).size).toBe(covered.length);
+    const number = (name: string) => (constants.signals as Record<string, number>)[name];
+    for (const [alias, name] of Object.entries(ALIASES)) expect(number(alias), alias).toBe(number(name));
+    // Handled names are distinct signals: one kill never becomes two events.
+    expect(new Set(HANDLED_SIGNALS.map(number)).size).toBe(HANDLED_SIGNALS.length);
+  });
+
+  it('no service role lets a signal take its default action on the program: only TERM-like stops, hard stops, known forwards', () => {
+    for (const r of ROLES) {
+      for (const signal of HANDLED_SIGNALS) {
+        const rule = r.policy.rules[signal];
+        if (rule.action === 'stop') expect(rule.send, `${r.name} ${signal}`).toBe('SIGTERM');
+        if (rule.action === 'forward') expect(['SIGHUP', 'SIGUSR1', 'SIGTTIN', 'SIGTTOU'], `${r.name} ${signal}`).toContain(signal);
+      }
+      expect(r.policy.rules.SIGPWR, r.name).toMatchObject({ action: 'stop', send: 'SIGTERM' });
+      expect(r.policy.rules.SIGTSTP.action, r.name).toBe('drop');
     }
   });
 
@@ -60,6 +84,7 @@ describe('signal policy tables', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme).toContain(renderSignalTable(ROLES));
     expect(readme).toContain(renderSignalTable([commandRole(['CMD'])]));
+    expect(readme).toContain(renderUnlistenedTable());
   });
 });
 

@@ -1,0 +1,31 @@
+// The bounded soak in the suite: bench/soak.mjs (npm run soak runs 10,000) with a few hundred runs, every check of
+// the full one (exit within the stop budget + 2 s, no process left, supervisor.exit last, the documented exit
+// code), plain and under tini -g, storms and repeated stops, and busy CPUs for half of the runs. A failing run
+// names the directory that keeps its log and /proc picture; the summary (phases hit, worst stop time) is printed.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { NODE, ROOT, tempDir } from '../helpers/supervisor.js';
+
+const run = promisify(execFile);
+const RUNS = 240;
+
+describe('the stop soak, bounded', () => {
+  it(`${RUNS} supervised starts stopped at random moments: every one keeps the promise`, async () => {
+    const out = tempDir('eveai-soak-');
+    const { stdout, stderr } = await run(NODE, [join(ROOT, 'bench', 'soak.mjs'), '--runs', String(RUNS), '--segment', '40', '--json', '--out', out], {
+      cwd: ROOT,
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { runs: number; failures: number; failed: unknown[]; phases: Record<string, number> };
+    console.log(`soak: ${stdout.trim().split('\n').at(-1)}`);
+    expect(summary.failures, `${stderr}\n${JSON.stringify(summary.failed, null, 1)}`).toBe(0);
+    expect(summary.runs).toBe(RUNS);
+    // The runs reached the supervisor in more than one phase of its life (which ones, and how often, depends on load).
+    expect(Object.keys(summary.phases).length).toBeGreaterThan(2);
+    rmSync(out, { recursive: true, force: true });
+  }, 660_000);
+});
