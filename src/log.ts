@@ -1,15 +1,19 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import pino from 'pino';
+import { prettyLine } from './log-pretty.js';
 
 export type Logger = pino.Logger;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
- * One JSON line per event on stderr, written synchronously: the last line before exit is never lost,
- * and each line is a single write(2), so a child's output never lands inside it.
+ * One JSON line per event on stderr (or one readable line: `pretty`), written synchronously: the last line before
+ * exit is never lost, and each line is a single write(2), so a child's output never lands inside it.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, format: string = 'auto'): Logger {
+  const pretty = format === 'pretty' || (format !== 'json' && stderrIsTerminal());
   return pino(
     {
       name: 'eveai-supervisor',
@@ -17,9 +21,30 @@ export function createLogger(level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    stderrSync,
+    pretty ? { write: (line: string) => stderrSync.write(prettyLine(line, colorsWanted())) } : stderrSync,
   );
 }
+
+/**
+ * Whether fd 2 is a terminal. Only a character device can be one: a pipe or a file (what a container runtime or a
+ * log collector gives) is told apart with the fstat Node's fs module does anyway, so the JSON path loads no module
+ * (node:tty) it did not load before.
+ */
+function stderrIsTerminal(): boolean {
+  try {
+    if (!fstatSync(2).isCharacterDevice()) return false; // /dev/null is one too: ask the terminal driver
+    return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2);
+  } catch {
+    return false; // fd 2 closed: nobody reads, any format will do
+  }
+}
+
+/** Colours on a terminal unless NO_COLOR asks otherwise (no-color.org); never in a pipe or file. */
+function colorsWanted(): boolean {
+  return !process.env.NO_COLOR && stderrIsTerminalCached();
+}
+let terminal: boolean | undefined;
+const stderrIsTerminalCached = () => (terminal ??= stderrIsTerminal());
 
 /** How long to wait before retrying a write to a non-blocking stderr that is full (sonic-boom waits the same). */
 const BUSY_WRITE_MS = 100;
