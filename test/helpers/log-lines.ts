@@ -10,8 +10,14 @@ import { expect } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SCHEMA_FILE = join(ROOT, 'docs', 'log-events.schema.json');
-/** One file per test process; cleared by the global setup at the start of every run (a nested run sets its own). */
-export const COLLECTION_DIR = process.env.SUPERVISOR_LOG_LINES_DIR ?? join(ROOT, '.tmp', 'supervisor-log-lines');
+/**
+ * Where the lines go: one directory per vitest run, chosen by the global setup (test/log-lines.setup.ts) and
+ * passed to the test processes in SUPERVISOR_LOG_LINES_DIR, so two runs in one checkout never mix their lines.
+ * A test file run without the global setup writes to a directory nobody checks.
+ */
+export function collectionDir(): string {
+  return process.env.SUPERVISOR_LOG_LINES_DIR ?? join(ROOT, '.tmp', 'supervisor-log-lines', 'unchecked');
+}
 
 const MARK = '"name":"eveai-supervisor"';
 
@@ -24,8 +30,9 @@ export function supervisorLines(text: string): string[] {
 export function collectSupervisorLines(text: string, source = currentTest()): void {
   const lines = supervisorLines(text);
   if (lines.length === 0) return;
-  mkdirSync(COLLECTION_DIR, { recursive: true });
-  appendFileSync(join(COLLECTION_DIR, `${process.pid}.jsonl`), lines.map((line) => `${JSON.stringify({ source, line })}\n`).join(''));
+  mkdirSync(collectionDir(), { recursive: true });
+  // One file per test process: appends from one process never interleave with another's.
+  appendFileSync(join(collectionDir(), `${process.pid}.jsonl`), lines.map((line) => `${JSON.stringify({ source, line })}\n`).join(''));
 }
 
 function currentTest(): string {
@@ -44,7 +51,7 @@ export interface CollectedLine {
   line: string;
 }
 
-export function readCollectedLines(dir = COLLECTION_DIR): CollectedLine[] {
+export function readCollectedLines(dir = collectionDir()): CollectedLine[] {
   let files: string[];
   try {
     files = readdirSync(dir).filter((file) => file.endsWith('.jsonl'));

@@ -160,6 +160,24 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
     expect(json.stdout.split(/\r?\n/).filter(Boolean).every((line) => line.startsWith('{"level":'))).toBe(true);
   });
 
+  it('on a pipe, the default (auto) loads no module the JSON-only supervisor did not: the terminal check is one fstat', () => {
+    world = fakeWorld({ FAKE_EXIT: '0' });
+    const loaded = (env: Record<string, string>) => {
+      const result = spawnSync(NODE, ['-r', join(ROOT, 'test', 'fixtures', 'loaded-modules.cjs'), SUPERVISOR, '--', 'fake-child'], {
+        env: { HOME: '/tmp', ...world!.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.status, String(result.stderr)).toBe(0);
+      return JSON.parse(String(result.output[3])) as string[];
+    };
+    const auto = loaded({});
+    expect(auto).toContain('child_process'); // the list is real
+    expect(auto.filter((m) => /tty/.test(m))).toEqual([]);
+    expect(loaded({ SUPERVISOR_LOG_FORMAT: 'json' })).toEqual(auto);
+  });
+
   it('an invalid format is reported like any invalid variable, and nothing starts', async () => {
     const run = start(['--', 'fake-child'], { SUPERVISOR_LOG_FORMAT: 'yaml' });
     expect((await run.exited).code).toBe(78);
