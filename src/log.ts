@@ -12,8 +12,10 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
  * One JSON line per event on stderr (or one readable line: `pretty`), written synchronously: the last line before
  * exit is never lost, and each line is a single write(2), so a child's output never lands inside it.
  */
-export function createLogger(level: string, format: string = 'auto'): Logger {
+export function createLogger(level: string, format: string = 'auto', destination: { write(line: string): unknown } = stderrSync): Logger {
   const pretty = format === 'pretty' || (format !== 'json' && stderrIsTerminal());
+  // Colours only on a terminal, unless NO_COLOR (no-color.org) asks otherwise; never in a pipe or file.
+  const colours = pretty && !process.env.NO_COLOR && stderrIsTerminal();
   return pino(
     {
       name: 'eveai-supervisor',
@@ -21,30 +23,28 @@ export function createLogger(level: string, format: string = 'auto'): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pretty ? { write: (line: string) => stderrSync.write(prettyLine(line, colorsWanted())) } : stderrSync,
+    pretty ? { write: (line: string) => destination.write(prettyLine(line, colours)) } : destination,
   );
 }
 
 /**
  * Whether fd 2 is a terminal. Only a character device can be one: a pipe or a file (what a container runtime or a
- * log collector gives) is told apart with the fstat Node's fs module does anyway, so the JSON path loads no module
- * (node:tty) it did not load before.
+ * log collector gives) is told apart with one fstat(2) through node:fs, which is loaded anyway, so the JSON path
+ * loads no module (node:tty) it did not load before.
  */
 function stderrIsTerminal(): boolean {
-  try {
-    if (!fstatSync(2).isCharacterDevice()) return false; // /dev/null is one too: ask the terminal driver
-    return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2);
-  } catch {
-    return false; // fd 2 closed: nobody reads, any format will do
-  }
-}
-
-/** Colours on a terminal unless NO_COLOR asks otherwise (no-color.org); never in a pipe or file. */
-function colorsWanted(): boolean {
-  return !process.env.NO_COLOR && stderrIsTerminalCached();
+  return (terminal ??= isTerminal(2));
 }
 let terminal: boolean | undefined;
-const stderrIsTerminalCached = () => (terminal ??= stderrIsTerminal());
+
+function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false; // /dev/null is one too: ask the terminal driver
+    return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(fd);
+  } catch {
+    return false; // not a descriptor we can ask about: JSON, the format every reader accepts
+  }
+}
 
 /** How long to wait before retrying a write to a non-blocking stderr that is full (sonic-boom waits the same). */
 const BUSY_WRITE_MS = 100;

@@ -90,15 +90,16 @@ export class StopSequence {
       this.startedAt = Date.now();
       this.timeline.requestedBy = received;
     }
-    this.hardStep();
+    this.hardStep(false); // the requested step itself: not delayed by a count, like the stop signal
   }
 
   private sendGraceful(signal: NodeJS.Signals): void {
     this.state = 'graceful';
     const timeout_ms = this.plan.settings.stopTimeoutMs;
     const delivered = this.deliver(signal, 'leader');
-    // Counted after the signal went out: reading /proc first would delay the stop signal itself.
-    this.timeline.enter('graceful', signal, 'leader', this.groupSize());
+    // Not counted: reading /proc here, before or after the signal, would delay the stop (a scan of a busy host's
+    // /proc takes milliseconds and blocks the exit of a program that stops at once). The later steps count.
+    this.timeline.enter('graceful', signal, 'leader', null);
     if (delivered) {
       this.log.info(
         { event: 'shutdown.graceful', signal, target: 'leader', child_pid: this.leaderPid, timeout_ms },
@@ -108,12 +109,12 @@ export class StopSequence {
     this.schedule(timeout_ms, () => this.hardStep());
   }
 
-  private hardStep(): void {
+  private hardStep(count = true): void {
     this.clearTimers();
     const hardStop = this.plan.policy.hardStop;
     if (!hardStop) return this.killGroup();
     this.state = 'hard';
-    this.timeline.enter('hard', hardStop.signal, hardStop.target, this.groupSize());
+    this.timeline.enter('hard', hardStop.signal, hardStop.target, count ? this.groupSize() : null);
     this.deliver(hardStop.signal, hardStop.target);
     this.log.warn(
       { event: 'shutdown.escalate', signal: hardStop.signal, target: hardStop.target, child_pid: this.leaderPid, after_ms: this.elapsed() },

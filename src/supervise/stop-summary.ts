@@ -11,8 +11,8 @@ interface PhaseStart {
   /** What was sent when the phase began; null when nothing was (drain, or a group left behind by the program). */
   signal: string | null;
   target: Target | null;
-  /** Live processes of the program's group when the phase began. */
-  processes: number;
+  /** Live processes of the program's group when the phase began; null: not counted (the stop signal's step). */
+  processes: number | null;
   at: number;
 }
 
@@ -22,7 +22,7 @@ export class StopTimeline {
   /** The signal that asked for the stop; undefined when the program ended on its own. */
   requestedBy: string | undefined;
 
-  enter(phase: Phase, signal: string | null, target: Target | null, processes: number): void {
+  enter(phase: Phase, signal: string | null, target: Target | null, processes: number | null): void {
     this.phases.push({ phase, signal, target, processes, at: Date.now() });
   }
 }
@@ -70,7 +70,7 @@ function describe(
   cause: string,
   requestedBy: string | undefined,
   outcome: StopOutcome,
-  phases: { phase: Phase; signal: string | null; target: Target | null; processes: number; ms: number }[],
+  phases: { phase: Phase; signal: string | null; target: Target | null; processes: number | null; ms: number }[],
   totalMs: number,
 ): string {
   const why =
@@ -80,8 +80,11 @@ function describe(
         ? `the program was killed by ${outcome.programSignal}`
         : `the program exited with code ${outcome.programCode}`;
   const steps = phases.map((p) => {
-    const sent = p.signal ? `${p.signal} to the ${p.target}, ` : '';
-    return `${p.phase} ${seconds(p.ms)} (${sent}${p.processes} process${p.processes === 1 ? '' : 'es'})`;
+    const details = [
+      p.signal ? `${p.signal} to the ${p.target}` : '',
+      p.processes === null ? '' : `${p.processes} process${p.processes === 1 ? '' : 'es'}`,
+    ].filter(Boolean);
+    return `${p.phase} ${seconds(p.ms)}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
   });
   const leftovers = [
     outcome.survivors > 0 ? `${outcome.survivors} survived SIGKILL` : '',

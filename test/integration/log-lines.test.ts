@@ -56,9 +56,8 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
     const { code, summary } = await summaryOf(run);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ cause: 'stop_signal', stop_signal: 'SIGTERM', program_code: 0, escalated: [], survivors: 0, escapees: 0 });
-    expect(summary.phases).toEqual([{ phase: 'graceful', signal: 'SIGTERM', target: 'leader', processes: expect.any(Number), ms: expect.any(Number) }]);
-    // Counted just after TERM went out (reading /proc first would delay it): the leader may be gone already.
-    expect((summary.phases as { processes: number }[])[0]!.processes).toBeLessThanOrEqual(1);
+    // The stop signal's step is not counted: reading /proc would delay the stop itself.
+    expect(summary.phases).toEqual([{ phase: 'graceful', signal: 'SIGTERM', target: 'leader', processes: null, ms: expect.any(Number) }]);
     expect(summary.total_ms).toBe((summary.phases as { ms: number }[])[0]!.ms);
   });
 
@@ -70,9 +69,8 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
     expect(code).toBe(0);
     const phases = summary.phases as { phase: string; signal: string | null; target: string | null; processes: number }[];
     expect(phases.map((p) => `${p.phase}:${p.signal}:${p.target}`)).toEqual(['graceful:SIGTERM:leader', 'hard:SIGTERM:group']);
-    // The grandchildren get nothing before the group step: both are still there at each step.
-    expect(phases[0]!.processes).toBeGreaterThanOrEqual(2);
-    expect(phases[1]!.processes).toBe(2);
+    // The grandchildren get nothing before the group step: both are still there when it comes.
+    expect(phases.map((p) => p.processes)).toEqual([null, 2]);
     expect(summary).toMatchObject({ cause: 'stop_signal', program_code: 0, escalated: ['hard'] });
   });
 
@@ -82,20 +80,22 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
     run.signal('SIGINT');
     const { code, summary, logs } = await summaryOf(run);
     expect(code).toBe(137);
-    const phases = summary.phases as { phase: string; signal: string; target: string; processes: number; ms: number }[];
+    const phases = summary.phases as { phase: string; signal: string; target: string; processes: number | null; ms: number }[];
     // A one-off command: INT passed on as sent; the hard step is TERM to the group (the grandchildren ignore it).
     expect(phases.map(({ phase, signal, target, processes }) => ({ phase, signal, target, processes }))).toEqual([
-      { phase: 'graceful', signal: 'SIGINT', target: 'leader', processes: 3 },
+      { phase: 'graceful', signal: 'SIGINT', target: 'leader', processes: null },
       { phase: 'hard', signal: 'SIGTERM', target: 'group', processes: 3 },
       { phase: 'kill', signal: 'SIGKILL', target: 'group', processes: 3 },
     ]);
     expect(summary).toMatchObject({ cause: 'stop_signal', stop_signal: 'SIGINT', program_signal: 'SIGKILL', escalated: ['hard', 'kill'] });
     // The phases add up to the whole stop, and each deadline is where the escalate lines put it.
     expect(phases.reduce((sum, p) => sum + p.ms, 0)).toBe(summary.total_ms);
+    // The escalate lines count from the stop request, the phases from just after the stop signal went out
+    // (one /proc read later): generous bounds only, against a phase that is missing or counted twice.
     const [hard, kill] = logs.filter((l) => l.event === 'shutdown.escalate').map((l) => l.after_ms as number);
-    expect(phases[0]!.ms).toBeGreaterThanOrEqual(500);
-    expect(Math.abs(phases[0]!.ms + phases[1]!.ms - kill!)).toBeLessThanOrEqual(kill! - hard! + 50);
-    expect(summary.msg).toMatch(/^stop requested by SIGINT, took \d+\.\d\d s: graceful \d+\.\d\d s \(SIGINT to the leader, 3 processes\), hard .*; exit code 137$/);
+    expect(Math.abs(phases[0]!.ms - hard!)).toBeLessThan(250);
+    expect(Math.abs(phases[0]!.ms + phases[1]!.ms - kill!)).toBeLessThan(250);
+    expect(summary.msg).toMatch(/^stop requested by SIGINT, took \d+\.\d\d s: graceful \d+\.\d\d s \(SIGINT to the leader\), hard \d+\.\d\d s \(SIGTERM to the group, 3 processes\), kill \d+\.\d\d s \(SIGKILL to the group, 3 processes\); exit code 137$/);
   });
 
   it('the program exits but leaves its group: the wait for the rest is the graceful phase, then the kill', async () => {

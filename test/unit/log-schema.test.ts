@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { checkCollectedLines, duplicateKeys, loadLogSchema } from '../helpers/log-lines.js';
 import { ROOT } from '../helpers/supervisor.js';
 import { prettyLine } from '../../src/log-pretty.js';
+import { createLogger } from '../../src/log.js';
+import { StopTimeline, logStopSummary } from '../../src/supervise/stop-summary.js';
 
 const schema = loadLogSchema();
 const line = (fields: Record<string, unknown>) =>
@@ -119,5 +121,43 @@ describe('pretty lines', () => {
 
   it('a line that is not JSON passes unchanged', () => {
     expect(prettyLine('not json\n', true)).toBe('not json\n');
+  });
+});
+
+describe('shutdown.summary as the supervisor writes it', () => {
+  const written = (fill: (timeline: StopTimeline) => void, outcome: Parameters<typeof logStopSummary>[2]) => {
+    const lines: string[] = [];
+    const timeline = new StopTimeline();
+    fill(timeline);
+    logStopSummary(createLogger('info', 'json', { write: (l: string) => lines.push(l) }), timeline, outcome);
+    expect(lines).toHaveLength(1);
+    expect(schema.check(lines[0]!.trimEnd())).toEqual([]);
+    return JSON.parse(lines[0]!) as Record<string, unknown>;
+  };
+
+  it('a stop before the program started: the signal, no phases, 128+N', () => {
+    // What src/supervisor.ts writes after shutdown.before_start (a signal the event loop handles before the
+    // synchronous start-up reaches the spawn: too rare to hit from outside, so shown here).
+    const summary = written((t) => (t.requestedBy = 'SIGTERM'), { programCode: null, programSignal: null, survivors: 0, escapees: 0, exitCode: 143 });
+    expect(summary).toMatchObject({ cause: 'stop_signal', stop_signal: 'SIGTERM', phases: [], escalated: [], total_ms: 0, exit_code: 143 });
+    expect(summary.msg).toBe('stop requested by SIGTERM; exit code 143');
+  });
+
+  it('a drained web stop with survivors and escapees says so in its message', () => {
+    const summary = written(
+      (t) => {
+        t.requestedBy = 'SIGTERM';
+        t.enter('drain', null, null, 3);
+        t.enter('graceful', 'SIGTERM', 'leader', null);
+        t.enter('hard', 'SIGQUIT', 'group', 3);
+        t.enter('kill', 'SIGKILL', 'group', 1);
+      },
+      { programCode: null, programSignal: 'SIGKILL', survivors: 1, escapees: 2, exitCode: 137 },
+    );
+    expect((summary.phases as { phase: string }[]).map((p) => p.phase)).toEqual(['drain', 'graceful', 'hard', 'kill']);
+    expect(summary.escalated).toEqual(['hard', 'kill']);
+    expect(summary.msg).toMatch(
+      /^stop requested by SIGTERM, took \d\.\d\d s: drain \d\.\d\d s \(3 processes\), graceful \d\.\d\d s \(SIGTERM to the leader\), hard \d\.\d\d s \(SIGQUIT to the group, 3 processes\), kill \d\.\d\d s \(SIGKILL to the group, 1 process\); 1 survived SIGKILL, 2 escaped the group; exit code 137$/,
+    );
   });
 });
