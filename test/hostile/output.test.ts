@@ -208,8 +208,9 @@ const straceWorks = (() => {
 })();
 
 describe('each supervisor line is one write(2)', () => {
-  it.runIf(straceWorks)('strace: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async () => {
-    const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss' });
+  // json is what a pipe gets by default; pretty (a terminal's format, forced here) must keep the same guarantee.
+  it.runIf(straceWorks).each(['json', 'pretty'])('strace, SUPERVISOR_LOG_FORMAT=%s: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async (format) => {
+    const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss', SUPERVISOR_LOG_FORMAT: format });
     const trace = join(w.dir, 'strace.txt');
     const proc = spawn('strace', ['-f', '-o', trace, '-s', '0', '-e', 'trace=write,writev,pwrite64,pwritev', '-e', 'signal=none', NODE, SUPERVISOR], {
       env: { HOME: '/tmp', ...w.env },
@@ -222,6 +223,7 @@ describe('each supervisor line is one write(2)', () => {
     expect(code).toBe(0);
     const lines = stderr.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(5);
+    expect(lines.every((line) => line.startsWith('{"level":'))).toBe(format === 'json');
     const calls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
     // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's.
     const toStderr = calls.filter((c) => /\b(write|writev|pwrite64|pwritev)\(2,/.test(c));
