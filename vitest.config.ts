@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Checks every supervisor log line the run produced against docs/log-events.schema.json, after all files.
+    globalSetup: ['test/log-lines.setup.ts'],
     // Integration tests run real process trees and scan /proc: one file at a time keeps them independent
     // on a 2-core machine. Unit tests are fast enough that this costs little.
     fileParallelism: false,

@@ -3,9 +3,11 @@
 // interleaved, written to bench/RESULTS.md. Ratios in the same run are the headline; absolute numbers are context.
 //
 //   node bench/run.mjs [--runs N] [--signals N] [--idle SECONDS] [--knob-runs N] [--no-knobs] [--quick]
-//                      [--baseline REV | --no-baseline] [--nice N] [--supervisor PATH] [--out FILE]
+//                      [--baseline REV | --no-baseline] [--compare REV] [--nice N] [--supervisor PATH] [--out FILE]
 //   defaults: --runs 300 --signals 1000 --idle 60 --knob-runs 100 (about 5 minutes on 2 cores);
 //   --quick: --runs 30 --signals 100 --idle 5 --knob-runs 15 (under a minute, for trying things out)
+//   --compare REV: two more knob rows, the supervisor built from REV's src/ with the same build.mjs options as now,
+//   so a change's cost is a ratio within one run (e.g. --compare main).
 //   --nice N: the harness, and so every row, runs at niceness N (default -10 as root, else 0), so other load on a
 //   shared machine does not dominate the tails; every row alike.
 //
@@ -107,12 +109,17 @@ async function defineKnobs() {
     return outfile;
   };
   const knob = (name, bundle, flags, env = { NODE_COMPILE_CACHE: compileCache }) =>
-    KNOBS.push({ name, argv: [NODE, ...flags, bundle], env: { ROLE: 'web', ...env }, kind: 'wrapper', ready: /"event":"child\.spawn"/ });
+    KNOBS.push({ name, argv: [NODE, ...flags, bundle], env: { ROLE: 'web', ...env }, kind: 'wrapper', ready: /"event":"child\.spawn"| child\.spawn / });
   const baseline = args.baseline === false ? undefined : await buildBaseline(args.baseline);
   if (baseline) knob(`as first committed (${baseline.rev}), no cache`, baseline.file, [], {});
   if (baseline) knob(`as first committed (${baseline.rev}) + compile cache`, baseline.file, []);
   knob('now, no compile cache', SUPERVISOR, [], {});
   knob('now + compile cache', SUPERVISOR, []);
+  const compared = args.compare ? buildAtRevision(args.compare) : undefined;
+  if (compared) knob(`${args.compare} (${compared.rev}), same build, + compile cache`, compared.file, []);
+  // The log format: a pipe (as here) gets JSON with the default `auto`; forcing either shows what each costs.
+  knob('now + compile cache, SUPERVISOR_LOG_FORMAT=json', SUPERVISOR, [], { NODE_COMPILE_CACHE: compileCache, SUPERVISOR_LOG_FORMAT: 'json' });
+  knob('now + compile cache, SUPERVISOR_LOG_FORMAT=pretty', SUPERVISOR, [], { NODE_COMPILE_CACHE: compileCache, SUPERVISOR_LOG_FORMAT: 'pretty' });
   knob('… but an ES module bundle', await variant('esm', { format: 'esm' }), []);
   knob('… but not minified', await variant('unminified', { minify: false }), []);
   knob('… but all of zod (every member, every locale)', await variant('all-zod', { without: ['zod-members-used', 'zod-without-locales'] }), []);
@@ -121,6 +128,25 @@ async function defineKnobs() {
   knob('… but sonic-boom, thread-stream, worker_threads loaded at import', await variant('eager-pino', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
   for (const flag of CANDIDATE_FLAGS) knob(`now + compile cache + ${flag}`, SUPERVISOR, [flag]);
   knob(`shipped: compile cache + ${SUPERVISOR_NODE_FLAGS.join(' ') || '(no flags)'}`, SUPERVISOR, SUPERVISOR_NODE_FLAGS);
+}
+
+/** REV's src/ and build.mjs, built as REV builds it (its own build.mjs, this checkout's node_modules). */
+function buildAtRevision(rev) {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dir = join(work, `at-${sha}`);
+    mkdirSync(dir, { recursive: true });
+    const archive = spawnSync('git', ['archive', sha, 'src', 'build.mjs', 'package.json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    if (archive.status !== 0) throw new Error(String(archive.stderr));
+    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+    if (untar.status !== 0) throw new Error(String(untar.stderr));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    execFileSync(NODE, [join(dir, 'build.mjs')], { cwd: dir, stdio: 'ignore' });
+    return { rev: sha, file: join(dir, 'dist', 'supervisor.js') };
+  } catch (error) {
+    process.stderr.write(`[bench] no --compare row: ${String(error.message ?? error).split('\n')[0]}\n`);
+    return undefined;
+  }
 }
 
 /** The core as first committed (the commit that added src/supervisor.ts), bundled with its own build options. */
@@ -530,6 +556,7 @@ function parseArgs(argv) {
       case '--knob-runs': a.knobRuns = Number(next()); break;
       case '--no-knobs': a.knobs = false; break;
       case '--baseline': a.baseline = next(); break;
+      case '--compare': a.compare = next(); break;
       case '--nice': a.nice = Number(next()); break;
       case '--no-baseline': a.baseline = false; break;
       case '--quick': Object.assign(a, { runs: 30, signals: 100, idle: 5, knobRuns: 15 }); break;

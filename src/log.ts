@@ -1,15 +1,21 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import pino from 'pino';
+import { prettyLine } from './log-pretty.js';
 
 export type Logger = pino.Logger;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
- * One JSON line per event on stderr, written synchronously: the last line before exit is never lost,
- * and each line is a single write(2), so a child's output never lands inside it.
+ * One JSON line per event on stderr (or one readable line: `pretty`), written synchronously: the last line before
+ * exit is never lost, and each line is a single write(2), so a child's output never lands inside it.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, format: string = 'auto', destination: { write(line: string): unknown } = stderrSync): Logger {
+  const pretty = format === 'pretty' || (format !== 'json' && stderrIsTerminal());
+  // Colours only on a terminal, unless NO_COLOR (no-color.org) asks otherwise; never in a pipe or file.
+  const colours = pretty && !process.env.NO_COLOR && stderrIsTerminal();
   return pino(
     {
       name: 'eveai-supervisor',
@@ -17,8 +23,27 @@ export function createLogger(level: string): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    stderrSync,
+    pretty ? { write: (line: string) => destination.write(prettyLine(line, colours)) } : destination,
   );
+}
+
+/**
+ * Whether fd 2 is a terminal. Only a character device can be one: a pipe or a file (what a container runtime or a
+ * log collector gives) is told apart with one fstat(2) through node:fs, which is loaded anyway, so the JSON path
+ * loads no module (node:tty) it did not load before.
+ */
+function stderrIsTerminal(): boolean {
+  return (terminal ??= isTerminal(2));
+}
+let terminal: boolean | undefined;
+
+function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false; // /dev/null is one too: ask the terminal driver
+    return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(fd);
+  } catch {
+    return false; // not a descriptor we can ask about: JSON, the format every reader accepts
+  }
 }
 
 /** How long to wait before retrying a write to a non-blocking stderr that is full (sonic-boom waits the same). */

@@ -6,11 +6,13 @@ import { parseCli } from './cli.js';
 import { createLogger, shown, type Logger } from './log.js';
 import { EXIT, signalNumber } from './exit-codes.js';
 import { loadPlan, type Plan } from './config/load.js';
+import { describeSettings } from './config/common.js';
 import { renderHelp } from './config/help.js';
 import { findProgram } from './supervise/find-program.js';
 import { supervise } from './supervise/supervise.js';
 import { execProgram } from './supervise/exec.js';
 import { sendToGroup } from './supervise/process-group.js';
+import { StopTimeline, logStopSummary } from './supervise/stop-summary.js';
 
 declare const __SUPERVISOR_VERSION__: string | undefined;
 /** false only in a bench/ variant that measures what collectStartupGarbageOnce() buys. */
@@ -45,7 +47,7 @@ async function main(log: Logger): Promise<number> {
   }
   const { plan } = loaded;
   if (cli.mode === 'print') {
-    process.stdout.write(`${JSON.stringify({ role: plan.role, argv: plan.argv, settings: plan.settings })}\n`);
+    process.stdout.write(`${JSON.stringify({ role: plan.role, argv: plan.argv, settings: describeSettings(plan.settings) })}\n`);
     return EXIT.OK;
   }
   if (cli.mode === 'check') {
@@ -57,7 +59,7 @@ async function main(log: Logger): Promise<number> {
 
 async function run(plan: Plan, log: Logger): Promise<number> {
   log.info(
-    { event: 'supervisor.start', version: VERSION, role: plan.role, node: process.version, ...plan.settings },
+    { event: 'supervisor.start', version: VERSION, role: plan.role, node: process.version, ...describeSettings(plan.settings) },
     `eveai-supervisor ${VERSION} starting ROLE=${plan.role}`,
   );
   warnAboutTopology(log);
@@ -68,7 +70,11 @@ async function run(plan: Plan, log: Logger): Promise<number> {
     log.info({ event: 'signal.received', signal, action: rule.action, state: 'starting' }, `received ${signal} before the program started`);
     if (rule.action === 'stop' || rule.action === 'stop-now') {
       log.info({ event: 'shutdown.before_start' }, 'stop requested before the program started: not starting it');
-      return 128 + signalNumber(signal);
+      const timeline = new StopTimeline();
+      timeline.requestedBy = signal;
+      const exitCode = 128 + signalNumber(signal);
+      logStopSummary(log, timeline, { programCode: null, programSignal: null, survivors: 0, escapees: 0, exitCode });
+      return exitCode;
     }
     log.info({ event: 'signal.dropped', signal, why: 'the program had not started yet' }, `${signal} not passed on: the program had not started yet`);
   }
@@ -164,8 +170,9 @@ function start(): void {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
-  // Read before validation so config errors are logged at the requested level; an invalid value is reported by validation.
-  const log = createLogger((process.env.SUPERVISOR_LOG_LEVEL ?? 'info').toLowerCase());
+  // Read before validation so config errors are logged at the requested level and format; an invalid value is
+  // reported by validation.
+  const log = createLogger((process.env.SUPERVISOR_LOG_LEVEL ?? 'info').toLowerCase(), (process.env.SUPERVISOR_LOG_FORMAT ?? 'auto').toLowerCase());
   const fail = (error: unknown) => {
     killLiveGroup(); // first: whatever else fails on the way out, nothing of the program outlives the supervisor
     const err = error instanceof Error ? error : new Error(String(error));

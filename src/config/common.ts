@@ -1,6 +1,6 @@
 // Variables every role shares: stop timing, the supervisor's log level and mode.
 import { z } from 'zod';
-import { LOG_LEVELS } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
 import { oneOf, seconds } from './variables.js';
 
 export const commonSchema = z.object({
@@ -17,6 +17,10 @@ export const commonSchema = z.object({
     help: 'Seconds between the hard-stop step and SIGKILL to the whole process group.',
   }),
   SUPERVISOR_LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', help: 'Level of the supervisor\'s own JSON log lines.' }, (v) => v.toLowerCase()),
+  SUPERVISOR_LOG_FORMAT: oneOf(LOG_FORMATS, {
+    default: 'auto',
+    help: 'json: one JSON object per line; pretty: one readable line per event; auto: pretty when stderr is a terminal (podman run -it), json otherwise.',
+  }, (v) => v.toLowerCase()),
   SUPERVISOR_MODE: oneOf(['supervise', 'exec'] as const, {
     default: 'supervise',
     help: 'exec replaces the supervisor with the program (no deadline, no lifecycle log after start; refused for worker).',
@@ -28,6 +32,7 @@ export interface CommonSettings {
   drainDelayMs: number;
   escalationGraceMs: number;
   logLevel: string;
+  logFormat: LogFormat;
   mode: 'supervise' | 'exec';
 }
 
@@ -37,6 +42,19 @@ export function toCommonSettings(vars: z.output<typeof commonSchema>): CommonSet
     drainDelayMs: vars.DRAIN_DELAY,
     escalationGraceMs: vars.ESCALATION_GRACE,
     logLevel: vars.SUPERVISOR_LOG_LEVEL,
+    logFormat: vars.SUPERVISOR_LOG_FORMAT,
     mode: vars.SUPERVISOR_MODE,
+  };
+}
+
+/** The settings as supervisor.start and --print show them: snake_case, like every other log field. */
+export function describeSettings(settings: CommonSettings) {
+  return {
+    stop_timeout_ms: settings.stopTimeoutMs,
+    drain_delay_ms: settings.drainDelayMs,
+    escalation_grace_ms: settings.escalationGraceMs,
+    log_level: settings.logLevel,
+    log_format: settings.logFormat,
+    mode: settings.mode,
   };
 }

@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 import type { Plan } from '../config/load.js';
 import type { HandledSignal } from '../signals/trap.js';
 import type { Target } from '../roles/types.js';
-import { sendToGroup, sendToLeader } from './process-group.js';
+import { groupMembers, sendToGroup, sendToLeader } from './process-group.js';
+import { StopTimeline } from './stop-summary.js';
 
 type State = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
 
@@ -14,6 +15,8 @@ export class StopSequence {
   private state: State = 'running';
   private startedAt = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Each step as it happens, for shutdown.summary. */
+  readonly timeline = new StopTimeline();
 
   constructor(
     private readonly leaderPid: number,
@@ -45,12 +48,13 @@ export class StopSequence {
     }
   }
 
-  /** The leader is gone but its group may not be: whatever is left gets one stop deadline, then SIGKILL. */
-  onLeaderExit(): void {
+  /** The leader is gone but its group may not be (`left` processes): whatever is left gets one stop deadline, then SIGKILL. */
+  onLeaderExit(left: number): void {
     if (this.state !== 'running' && this.state !== 'draining') return;
     this.clearTimers();
     if (this.state === 'running') this.startedAt = Date.now();
     this.state = 'graceful';
+    if (left > 0) this.timeline.enter('graceful', null, null, left);
     this.schedule(this.plan.settings.stopTimeoutMs, () => this.hardStep());
   }
 
@@ -65,9 +69,11 @@ export class StopSequence {
       return;
     }
     this.startedAt = Date.now();
+    this.timeline.requestedBy = received;
     const { drainDelayMs } = this.plan.settings;
     if (this.plan.policy.drains && drainDelayMs > 0) {
       this.state = 'draining';
+      this.timeline.enter('drain', null, null, this.groupSize());
       this.log.info({ event: 'shutdown.drain', delay_ms: drainDelayMs }, `draining for ${drainDelayMs} ms before ${send}`);
       this.schedule(drainDelayMs, () => this.sendGraceful(send));
     } else {
@@ -80,30 +86,38 @@ export class StopSequence {
       this.log.info({ event: 'signal.ignored', signal: received, state: this.state }, `${received} ignored: already past the graceful stop`);
       return;
     }
-    if (this.state === 'running') this.startedAt = Date.now();
-    this.hardStep();
+    if (this.state === 'running') {
+      this.startedAt = Date.now();
+      this.timeline.requestedBy = received;
+    }
+    this.hardStep(false); // the requested step itself: not delayed by a count, like the stop signal
   }
 
   private sendGraceful(signal: NodeJS.Signals): void {
     this.state = 'graceful';
     const timeout_ms = this.plan.settings.stopTimeoutMs;
-    if (this.deliver(signal, 'leader')) {
+    const delivered = this.deliver(signal, 'leader');
+    // Not counted: reading /proc here, before or after the signal, would delay the stop (a scan of a busy host's
+    // /proc takes milliseconds and blocks the exit of a program that stops at once). The later steps count.
+    this.timeline.enter('graceful', signal, 'leader', null);
+    if (delivered) {
       this.log.info(
-        { event: 'shutdown.graceful', signal, target: 'leader', pid: this.leaderPid, timeout_ms },
+        { event: 'shutdown.graceful', signal, target: 'leader', child_pid: this.leaderPid, timeout_ms },
         `sent ${signal} to ${this.leaderPid}; SIGKILL follows in ${timeout_ms + this.plan.settings.escalationGraceMs} ms at the latest`,
       );
     }
     this.schedule(timeout_ms, () => this.hardStep());
   }
 
-  private hardStep(): void {
+  private hardStep(count = true): void {
     this.clearTimers();
     const hardStop = this.plan.policy.hardStop;
     if (!hardStop) return this.killGroup();
     this.state = 'hard';
+    this.timeline.enter('hard', hardStop.signal, hardStop.target, count ? this.groupSize() : null);
     this.deliver(hardStop.signal, hardStop.target);
     this.log.warn(
-      { event: 'shutdown.escalate', signal: hardStop.signal, target: hardStop.target, pid: this.leaderPid, after_ms: this.elapsed() },
+      { event: 'shutdown.escalate', signal: hardStop.signal, target: hardStop.target, child_pid: this.leaderPid, after_ms: this.elapsed() },
       `stop deadline reached: ${hardStop.signal} to the ${hardStop.target} (${hardStop.why})`,
     );
     this.schedule(this.plan.settings.escalationGraceMs, () => this.killGroup());
@@ -112,16 +126,17 @@ export class StopSequence {
   private killGroup(): void {
     this.clearTimers();
     this.state = 'killed';
+    this.timeline.enter('kill', 'SIGKILL', 'group', this.groupSize());
     this.deliver('SIGKILL', 'group');
     this.log.warn(
-      { event: 'shutdown.escalate', signal: 'SIGKILL', target: 'group', pid: this.leaderPid, after_ms: this.elapsed() },
+      { event: 'shutdown.escalate', signal: 'SIGKILL', target: 'group', child_pid: this.leaderPid, after_ms: this.elapsed() },
       'SIGKILL to the whole process group',
     );
   }
 
   private forward(signal: HandledSignal, target: Target): void {
     if (this.deliver(signal, target)) {
-      this.log.info({ event: 'signal.forwarded', signal, target, pid: this.leaderPid }, `forwarded ${signal} to the ${target}`);
+      this.log.info({ event: 'signal.forwarded', signal, target, child_pid: this.leaderPid }, `forwarded ${signal} to the ${target}`);
     } else {
       this.log.info({ event: 'signal.dropped', signal, why: 'the program already exited' }, `${signal} not passed on: the program already exited`);
     }
@@ -131,6 +146,10 @@ export class StopSequence {
   private deliver(signal: NodeJS.Signals, target: Target): boolean {
     if (target === 'group') return sendToGroup(this.leaderPid, signal);
     return !this.leaderExited() && sendToLeader(this.leaderPid, signal);
+  }
+
+  private groupSize(): number {
+    return groupMembers(this.leaderPid).length;
   }
 
   private elapsed(): number {

@@ -8,6 +8,7 @@ import { spawnChild } from './spawn.js';
 import { groupMembers, type Member } from './process-group.js';
 import { StopSequence } from './stop-sequence.js';
 import { killEscapees, markDescendants } from './escapees.js';
+import { logStopSummary } from './stop-summary.js';
 
 /** How often group membership is re-read while (and only while) the group drains after the leader exited. */
 const GROUP_POLL_MS = 25;
@@ -32,7 +33,7 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
   const pid = child.pid;
   const startedAt = Date.now();
   hooks.onSpawn(pid);
-  log.info({ event: 'child.spawn', pid, argv: plan.argv }, `started ${plan.argv[0]} as pid ${pid} in its own process group`);
+  log.info({ event: 'child.spawn', child_pid: pid, argv: plan.argv }, `started ${plan.argv[0]} as pid ${pid} in its own process group`);
 
   const stop = new StopSequence(pid, child.hasExited, plan, log);
   hooks.routeSignals((signal) => stop.onSignal(signal));
@@ -40,21 +41,26 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
   const end = await child.ended;
   const code = exitCodeOfChild(end.code, end.signal);
   log.info(
-    { event: 'child.exit', pid, code: end.code ?? null, signal: end.signal ?? null, runtime_ms: Date.now() - startedAt },
+    { event: 'child.exit', child_pid: pid, code: end.code ?? null, signal: end.signal ?? null, runtime_ms: Date.now() - startedAt },
     end.signal ? `pid ${pid} was killed by ${end.signal}` : `pid ${pid} exited with code ${end.code}`,
   );
 
-  stop.onLeaderExit();
-  await waitForGroup(pid, stop, log);
+  const left = groupMembers(pid);
+  stop.onLeaderExit(left.length);
+  const survivors = await waitForGroup(pid, left, stop, log);
   stop.finish();
-  killEscapees(runToken, log);
+  const escapees = killEscapees(runToken, log).length;
+  logStopSummary(log, stop.timeline, { programCode: end.code ?? null, programSignal: end.signal ?? null, survivors, escapees, exitCode: code });
   return code;
 }
 
-/** Returns once no process of the group is alive; the stop sequence's timers escalate meanwhile. */
-async function waitForGroup(pid: number, stop: StopSequence, log: Logger): Promise<void> {
-  let members = groupMembers(pid);
-  if (members.length === 0) return;
+/**
+ * Returns once no process of the group is alive (0), or how many survived SIGKILL; the stop sequence's timers
+ * escalate meanwhile.
+ */
+async function waitForGroup(pid: number, left: Member[], stop: StopSequence, log: Logger): Promise<number> {
+  let members = left;
+  if (members.length === 0) return 0;
   log.info({ event: 'group.wait', members: describe(members) }, `waiting for ${members.length} process(es) left in the group`);
   let killedAt: number | undefined;
   while (members.length > 0) {
@@ -62,13 +68,14 @@ async function waitForGroup(pid: number, stop: StopSequence, log: Logger): Promi
       killedAt ??= Date.now();
       if (Date.now() - killedAt > AFTER_KILL_WAIT_MS) {
         log.error({ event: 'group.survivors', members: describe(members) }, 'processes survived SIGKILL (uninterruptible sleep?)');
-        return;
+        return members.length;
       }
     }
     await sleep(GROUP_POLL_MS);
     members = groupMembers(pid);
   }
   log.info({ event: 'group.empty' }, 'no process of the group is left');
+  return 0;
 }
 
 function describe(members: Member[]) {

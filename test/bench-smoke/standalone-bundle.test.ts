@@ -8,14 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../helpers/supervisor.js';
+import { collectSupervisorLines } from '../helpers/log-lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eveai-standalone-'));
 const bundle = join(dir, 'supervisor.js');
 copyFileSync(SUPERVISOR, bundle);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(NODE, [bundle, ...args], { cwd: dir, env: { PATH: TEST_PATH, HOME: dir, ...env }, encoding: 'utf8', timeout: 20_000 });
+const run = (args: string[], env: Record<string, string> = {}) => {
+  const result = spawnSync(NODE, [bundle, ...args], { cwd: dir, env: { PATH: TEST_PATH, HOME: dir, ...env }, encoding: 'utf8', timeout: 20_000 });
+  collectSupervisorLines(result.stderr);
+  return result;
+};
 
 describe('dist/supervisor.js copied alone, as the image has it', () => {
   it('is the only file there', () => {

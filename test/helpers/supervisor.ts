@@ -5,6 +5,7 @@ import { readFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { collectSupervisorLines } from './log-lines.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SUPERVISOR = join(ROOT, 'dist', 'supervisor.js');
@@ -56,7 +57,10 @@ export function runSupervisor(args: string[], options: RunOptions = {}): Running
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    proc.on('close', (code, signal) => done({ code, signal })),
+    proc.on('close', (code, signal) => {
+      collectSupervisorLines(err);
+      done({ code, signal });
+    }),
   );
   const logs = () => parseLog(err);
   return {

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { NODE, SUPERVISOR, readRecord, waitForRecord, type LogLine, type RecordedEvent } from '../helpers/supervisor.js';
+import { collectSupervisorLines } from '../helpers/log-lines.js';
 import { FIXTURES, cleanupAllWorlds, eventually, readReport, sampleRss, within, world, type World } from './helpers.js';
 
 afterAll(() => {
@@ -64,6 +65,7 @@ function splitStderr(reader: Socket) {
   const hash = createHash('sha256');
   let bytes = 0;
   const lines: LogLine[] = [];
+  const raw: string[] = []; // for the end-of-run schema check
   const broken: string[] = [];
   let inside = 0; // supervisor lines that landed after a program byte other than a newline
   let previous = 0x0a;
@@ -74,8 +76,12 @@ function splitStderr(reader: Socket) {
     previous = 0x0a;
     try {
       const parsed = JSON.parse(text) as LogLine & { name?: string };
-      if (parsed.name === 'eveai-supervisor') lines.push(parsed);
-      else broken.push(text.slice(0, 300));
+      if (parsed.name === 'eveai-supervisor') {
+        lines.push(parsed);
+        raw.push(text);
+      } else {
+        broken.push(text.slice(0, 300));
+      }
     } catch {
       broken.push(text.slice(0, 300));
     }
@@ -111,6 +117,7 @@ function splitStderr(reader: Socket) {
     reader.on('data', push);
     reader.on('end', () => {
       if (supervisor) broken.push(Buffer.concat(supervisor).toString('utf8').slice(0, 300));
+      collectSupervisorLines(raw.join(''));
       done({ hash: hash.digest('hex'), bytes, lines, broken, inside });
     });
     reader.on('error', fail);
@@ -201,8 +208,9 @@ const straceWorks = (() => {
 })();
 
 describe('each supervisor line is one write(2)', () => {
-  it.runIf(straceWorks)('strace: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async () => {
-    const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss' });
+  // json is what a pipe gets by default; pretty (a terminal's format, forced here) must keep the same guarantee.
+  it.runIf(straceWorks).each(['json', 'pretty'])('strace, SUPERVISOR_LOG_FORMAT=%s: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async (format) => {
+    const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss', SUPERVISOR_LOG_FORMAT: format });
     // -ff: one file per process and thread. With one shared file, a write another traced process interrupts is split
     // into "<unfinished ...>" and "<... resumed>" lines, which on a loaded machine made this test fail spuriously.
     const trace = join(w.dir, 'strace');
@@ -213,9 +221,11 @@ describe('each supervisor line is one write(2)', () => {
     let stderr = '';
     proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await within(new Promise((done) => proc.on('close', done)), 30_000, 'strace run');
+    collectSupervisorLines(stderr);
     expect(code).toBe(0);
     const lines = stderr.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(5);
+    expect(lines.every((line) => line.startsWith('{"level":'))).toBe(format === 'json');
     // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's, and
     // all of them come from one thread (one file, in order).
     const files = readdirSync(w.dir).filter((name) => name.startsWith('strace.'));

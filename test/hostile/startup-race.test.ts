@@ -25,6 +25,8 @@ interface Outcome {
   exitSignal: string | null;
   lastEvent: string | undefined;
   lastCode: unknown;
+  /** The line before supervisor.exit: shutdown.summary on every stop, before the program started or after. */
+  summary: { event: unknown; exitCode: unknown; cause: unknown; stopSignal: unknown };
   tookMs: number;
   orphans: number[];
   foreign: string[];
@@ -67,6 +69,7 @@ async function raceOnce(delay: number | 'trap', pidNamespace: boolean): Promise<
     exitSignal: exit.signal,
     lastEvent: lines.at(-1)?.event,
     lastCode: lines.at(-1)?.code,
+    summary: { event: lines.at(-2)?.event, exitCode: lines.at(-2)?.exit_code, cause: lines.at(-2)?.cause, stopSignal: lines.at(-2)?.stop_signal },
     tookMs,
     orphans,
     foreign: foreignLines(run.stderr()),
@@ -95,6 +98,7 @@ function check(outcomes: Outcome[], pidNamespace: boolean): void {
     } else {
       expect(o.lastEvent, `last log line (${where})`).toBe('supervisor.exit');
       expect(o.lastCode, `supervisor.exit code vs the exit status (${where})`).toBe(o.exitCode);
+      expect(o.summary, `shutdown.summary before supervisor.exit (${where})`).toEqual({ event: 'shutdown.summary', exitCode: o.exitCode, cause: 'stop_signal', stopSignal: 'SIGTERM' });
       if (o.phase === 'before-spawn') expect(o.childStarted, where).toBe(false);
     }
   }
@@ -139,6 +143,7 @@ describe('a stop request at a random moment of start-up', () => {
       expect(o.phase).not.toBe('before-trap'); // the handler existed: the run must end with its own line
       expect(o.lastEvent).toBe('supervisor.exit');
       expect(o.lastCode).toBe(o.exitCode);
+      expect(o.summary).toEqual({ event: 'shutdown.summary', exitCode: o.exitCode, cause: 'stop_signal', stopSignal: 'SIGTERM' });
       if (o.phase === 'before-spawn') expect(o.exitCode).toBe(143); // stop before start: 128+SIGTERM, nothing started
     }
   }, 120_000);

@@ -435,7 +435,7 @@ describe('deploy/k8s', () => {
       expect(probe?.httpGet?.path).toBe('/healthz');
       expect([port.name, port.containerPort]).toContain(probe?.httpGet?.port);
     }
-    expect(plan.settings.drainDelayMs > 0 || (container.lifecycle?.preStop?.sleep?.seconds ?? 0) > 0).toBe(true);
+    expect(plan.settings.drain_delay_ms > 0 || (container.lifecycle?.preStop?.sleep?.seconds ?? 0) > 0).toBe(true);
   });
 
   it('beat: one replica, strategy Recreate, and the manifest says why', () => {

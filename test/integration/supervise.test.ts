@@ -29,6 +29,10 @@ async function finished(run: Running) {
   const result = await run.exited;
   const logs = run.logs();
   expect(logs.at(-1)?.event, run.stderr()).toBe('supervisor.exit');
+  // Every run that started the program says how it ended, right before supervisor.exit (an internal error aside).
+  if (logs.some((l) => l.event === 'child.spawn') && !logs.some((l) => l.event === 'supervisor.error')) {
+    expect(logs.at(-2), run.stderr()).toMatchObject({ event: 'shutdown.summary', exit_code: logs.at(-1)?.code });
+  }
   // Whatever happened, nothing the supervisor started is left.
   expect(processesWithMarker(markerOf(world)).length).toBe(0);
   return { ...result, logs, lastCode: logs.at(-1)?.code };

@@ -1,10 +1,11 @@
 // Reading the repository's image and deployment files: Dockerfiles (dockerfile-ast), compose and Kubernetes
 // YAML (yaml), and the supervisor's own view of an environment (`dist/supervisor.js --print`).
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { parse, parseAllDocuments } from 'yaml';
+import { collectSupervisorLines } from '../../helpers/log-lines.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const SUPERVISOR = join(ROOT, 'dist', 'supervisor.js');
@@ -159,7 +160,7 @@ export function composeDurationMs(text: string): number {
 export interface PrintedPlan {
   role: string;
   argv: string[];
-  settings: { stopTimeoutMs: number; drainDelayMs: number; escalationGraceMs: number; [key: string]: unknown };
+  settings: { stop_timeout_ms: number; drain_delay_ms: number; escalation_grace_ms: number; [key: string]: unknown };
 }
 
 /**
@@ -169,23 +170,22 @@ export interface PrintedPlan {
 export function printPlan(env: Record<string, string>, command: string[] = []): PrintedPlan {
   if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: run \`npm run build\` first (npm test does)`);
   const argv = [SUPERVISOR, '--print', ...(command.length > 0 ? ['--', ...command] : [])];
-  try {
-    const stdout = execFileSync(process.execPath, argv, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return JSON.parse(stdout) as PrintedPlan;
-  } catch (error) {
-    const e = error as { status?: number; stderr?: string };
-    throw new Error(`supervisor --print exited ${e.status} for ${JSON.stringify(env)} ${command.join(' ')}:\n${e.stderr ?? ''}`);
+  const result = spawnSync(process.execPath, argv, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  collectSupervisorLines(result.stderr ?? '');
+  if (result.status !== 0) {
+    throw new Error(`supervisor --print exited ${result.status ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr ?? ''}${result.error?.message ?? ''}`);
   }
+  return JSON.parse(result.stdout) as PrintedPlan;
 }
 
 /** Seconds the whole stop sequence may take at most: drain + graceful wait + escalation grace. */
 export function stopBudgetSeconds(plan: PrintedPlan): number {
   const s = plan.settings;
-  return (s.drainDelayMs + s.stopTimeoutMs + s.escalationGraceMs) / 1000;
+  return (s.drain_delay_ms + s.stop_timeout_ms + s.escalation_grace_ms) / 1000;
 }
 
 /** Environment a service image starts with: the base image's ENV, then the service Dockerfile's. */

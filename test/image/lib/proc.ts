@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { collectSupervisorLines } from '../../helpers/log-lines.js';
 
 export interface RunResult {
   code: number | null;
@@ -58,6 +59,9 @@ export function start(argv: readonly string[], options: RunOptions = {}): { chil
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // podman run / podman logs carry the supervisor's lines from inside the containers.
+      collectSupervisorLines(stdout);
+      collectSupervisorLines(stderr);
       const result = { code, signal, stdout, stderr, ms: Date.now() - started };
       if (timedOut) reject(new CommandError(argv, result, `timed out (${timeoutMs} ms)`));
       else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, result, `exited ${code ?? signal}`));

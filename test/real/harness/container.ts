@@ -19,6 +19,7 @@ import path from 'node:path';
 import { APP_GID, APP_UID, OLD_START_SH, REPO, SUPERVISOR, containerEnv, sleep, waitFor } from './env.js';
 import { childrenOf, namespaceMembers, pidNamespace, readProc, type Proc } from './procs.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
+import { collectSupervisorLines } from '../../helpers/log-lines.js';
 
 export type Runner = 'supervisor' | 'start.sh';
 
@@ -79,6 +80,7 @@ export class Container {
     this.exited = new Promise((resolve) => {
       // 'close', not 'exit': every line the container wrote has been read by then.
       child.once('close', (code, signal) => {
+        collectSupervisorLines(this.stderr);
         // tini turns a signal death of its child into 128+n itself, so unshare sees a signal death only when
         // tini itself got SIGKILL (our kill() or the "kubelet"); unshare then cannot re-raise SIGKILL on
         // itself and exits 1 ("sigprocmask unblock failed"). What an engine reports then is 137.
