@@ -11,6 +11,7 @@ import { findProgram } from './supervise/find-program.js';
 import { supervise } from './supervise/supervise.js';
 import { execProgram } from './supervise/exec.js';
 import { sendToGroup } from './supervise/process-group.js';
+import type { ProbeServer } from './probes/server.js';
 
 declare const __SUPERVISOR_VERSION__: string | undefined;
 /** false only in a bench/ variant that measures what collectStartupGarbageOnce() buys. */
@@ -61,6 +62,12 @@ async function run(plan: Plan, log: Logger): Promise<number> {
     `eveai-supervisor ${VERSION} starting ROLE=${plan.role}`,
   );
   warnAboutTopology(log);
+  // Before the program starts, so a startup probe gets an answer ("starting") from the first second.
+  let probes: ProbeServer | undefined;
+  if (plan.settings.probePort !== undefined) {
+    probes = await startProbes(plan, log);
+    if (!probes) return EXIT.INTERNAL;
+  }
 
   for (const signal of takePendingSignals()) {
     const rule = plan.policy.rules[signal];
@@ -87,9 +94,22 @@ async function run(plan: Plan, log: Logger): Promise<number> {
       injectFaultForTests();
     },
     routeSignals,
+    onRunning: (view) => probes?.attach(view),
   }).finally(() => {
     liveGroup = undefined;
   });
+}
+
+/** Loaded only when PROBE_PORT is set: without probes, neither their code nor node:http runs. undefined: not listening. */
+async function startProbes(plan: Plan, log: Logger): Promise<ProbeServer | undefined> {
+  const { startProbeServer } = await import('./probes/server.js');
+  try {
+    return await startProbeServer(plan, log);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.error({ event: 'probe.listen_failed', port: plan.settings.probePort, reason }, `cannot listen on PROBE_PORT ${plan.settings.probePort}: ${reason}; not starting the program`);
+    return undefined;
+  }
 }
 
 /** Late enough that the program's own start-up has the CPU first; well before anyone measures an idle container. */

@@ -8,10 +8,10 @@ import type { HandledSignal } from '../signals/trap.js';
 import type { Target } from '../roles/types.js';
 import { sendToGroup, sendToLeader } from './process-group.js';
 
-type State = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
+export type StopState = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
 
 export class StopSequence {
-  private state: State = 'running';
+  private state: StopState = 'running';
   private startedAt = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -21,6 +21,11 @@ export class StopSequence {
     private readonly plan: Plan,
     private readonly log: Logger,
   ) {}
+
+  /** Read-only, for the probes: where the stop sequence is. */
+  get current(): StopState {
+    return this.state;
+  }
 
   get stopping(): boolean {
     return this.state !== 'running';
