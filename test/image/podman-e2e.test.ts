@@ -126,6 +126,9 @@ async function logs(container: string): Promise<string> {
 async function supervisorLog(container: string): Promise<LogLine[]> {
   return (await logs(container))
     .split('\n')
+    // celery ends "worker: Cold shutdown (MainProcess)" with no newline, so the supervisor's next line can follow
+    // it on the same line: each of its lines is one write that starts with {"level":.
+    .map((line) => line.slice(Math.max(0, line.indexOf('{"level":'))))
     .filter((line) => line.startsWith('{') && line.includes('"event"'))
     .map((line) => JSON.parse(line) as LogLine);
 }
