@@ -275,7 +275,14 @@ describe('deploy/k8s under podman kube play', () => {
       const probe = deployments[manifest].spec.template.spec.containers[0]!.livenessProbe!;
       for (let replica = 0; replica < replicas(manifest); replica++) {
         const name = containerName(manifest, replica);
-        const [inspect] = JSON.parse((await podman(['inspect', name])).stdout) as { Config: { Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number } } }[];
+        const [inspect] = JSON.parse((await podman(['inspect', name])).stdout) as {
+          Config: { Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number } };
+          HostConfig: { ReadonlyRootfs: boolean };
+          Mounts: { Destination: string }[];
+        }[];
+        // The hardening and the emptyDir volumes are played too (the worker's heartbeat lives on /tmp).
+        expect(inspect!.HostConfig.ReadonlyRootfs, `${name}: readOnlyRootFilesystem`).toBe(true);
+        expect(inspect!.Mounts.map((m) => m.Destination), `${name}: emptyDir mounts`).toContain('/tmp');
         const check = inspect!.Config.Healthcheck!;
         // podman 4.3: ["CMD-SHELL", "curl", "-f", "http://localhost:PORT/PATH", "||", "exit", "1"]
         expect(check.Test.join(' '), name).toContain(`curl -f http://localhost:${probePort(manifest)}${probe.httpGet!.path}`);
