@@ -13,6 +13,7 @@ APT_PACKAGES=(
   gunicorn python3-gevent python3-flask                    # web role
   celery python3-celery python3-redis redis-server         # worker and beat roles
   podman runc debootstrap fuse-overlayfs uidmap            # image build and run without a Docker engine
+  catatonit                                                # the pause process of `podman kube play` pods
 )
 
 install_debian_packages() {

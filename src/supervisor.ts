@@ -13,6 +13,7 @@ import { supervise } from './supervise/supervise.js';
 import { execProgram } from './supervise/exec.js';
 import { sendToGroup } from './supervise/process-group.js';
 import { StopTimeline, logStopSummary } from './supervise/stop-summary.js';
+import type { ProbeServer } from './probes/server.js';
 
 declare const __SUPERVISOR_VERSION__: string | undefined;
 /** false only in a bench/ variant that measures what collectStartupGarbageOnce() buys. */
@@ -63,6 +64,12 @@ async function run(plan: Plan, log: Logger): Promise<number> {
     `eveai-supervisor ${VERSION} starting ROLE=${plan.role}`,
   );
   warnAboutTopology(log);
+  // Before the program starts, so a startup probe gets an answer ("starting") from the first second.
+  let probes: ProbeServer | undefined;
+  if (plan.settings.probePort !== undefined) {
+    probes = await startProbes(plan, log);
+    if (!probes) return EXIT.INTERNAL;
+  }
 
   // A stop request that reached the supervisor before this point means the program is never started.
   for (const signal of await takePendingSignals()) {
@@ -94,9 +101,22 @@ async function run(plan: Plan, log: Logger): Promise<number> {
       injectFaultForTests();
     },
     routeSignals,
+    onRunning: (view) => probes?.attach(view),
   }).finally(() => {
     liveGroup = undefined;
   });
+}
+
+/** Loaded only when PROBE_PORT is set: without probes, neither their code nor node:http runs. undefined: not listening. */
+async function startProbes(plan: Plan, log: Logger): Promise<ProbeServer | undefined> {
+  const { startProbeServer } = await import('./probes/server.js');
+  try {
+    return await startProbeServer(plan, log);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.error({ event: 'probe.listen_failed', port: plan.settings.probePort, reason }, `cannot listen on PROBE_PORT ${plan.settings.probePort}: ${reason}; not starting the program`);
+    return undefined;
+  }
 }
 
 /** Late enough that the program's own start-up has the CPU first; well before anyone measures an idle container. */

@@ -1,7 +1,7 @@
-// Variables every role shares: stop timing, the supervisor's log level and mode.
+// Variables every role shares: stop timing, the supervisor's log level and mode, the probe endpoint.
 import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
-import { oneOf, seconds } from './variables.js';
+import { filePath, integer, oneOf, seconds } from './variables.js';
 
 export const commonSchema = z.object({
   STOP_TIMEOUT: seconds(3600, {
@@ -25,6 +25,16 @@ export const commonSchema = z.object({
     default: 'supervise',
     help: 'exec replaces the supervisor with the program (no deadline, no lifecycle log after start; refused for worker).',
   }, (v) => v.toLowerCase()),
+  PROBE_PORT: integer(1, 65535, {
+    help: 'Port of the supervisor\'s HTTP probe endpoint (GET /live, /ready) on every address of the pod; unset = no endpoint.',
+  }).optional(),
+  PROBE_HEARTBEAT_FILE: filePath({
+    help: 'A file the program touches while its main loop runs; /live fails when it is older than PROBE_HEARTBEAT_MAX_AGE. Unset = not checked.',
+  }).optional(),
+  PROBE_HEARTBEAT_MAX_AGE: seconds(86400, {
+    default: '60',
+    help: 'Seconds after which the heartbeat file counts as stale (the program hung).',
+  }),
 });
 
 export interface CommonSettings {
@@ -34,6 +44,10 @@ export interface CommonSettings {
   logLevel: string;
   logFormat: LogFormat;
   mode: 'supervise' | 'exec';
+  /** undefined: no probe endpoint is started (and none of its code is loaded). */
+  probePort?: number;
+  heartbeatFile?: string;
+  heartbeatMaxAgeMs: number;
 }
 
 export function toCommonSettings(vars: z.output<typeof commonSchema>): CommonSettings {
@@ -44,6 +58,9 @@ export function toCommonSettings(vars: z.output<typeof commonSchema>): CommonSet
     logLevel: vars.SUPERVISOR_LOG_LEVEL,
     logFormat: vars.SUPERVISOR_LOG_FORMAT,
     mode: vars.SUPERVISOR_MODE,
+    probePort: vars.PROBE_PORT,
+    heartbeatFile: vars.PROBE_HEARTBEAT_FILE,
+    heartbeatMaxAgeMs: vars.PROBE_HEARTBEAT_MAX_AGE,
   };
 }
 
@@ -56,5 +73,11 @@ export function describeSettings(settings: CommonSettings) {
     log_level: settings.logLevel,
     log_format: settings.logFormat,
     mode: settings.mode,
+    // The probe fields only when the endpoint runs: without it they mean nothing.
+    ...(settings.probePort === undefined ? {} : {
+      probe_port: settings.probePort,
+      ...(settings.heartbeatFile === undefined ? {} : { heartbeat_file: settings.heartbeatFile }),
+      heartbeat_max_age_ms: settings.heartbeatMaxAgeMs,
+    }),
   };
 }

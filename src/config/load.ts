@@ -15,6 +15,8 @@ export interface Plan {
   policy: SignalPolicy;
   settings: CommonSettings;
   exec: Role['exec'];
+  /** The port the program serves on (web), checked by the readiness probe. */
+  listenPort?: number;
 }
 
 export interface Problem {
@@ -69,14 +71,31 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
     problems.push({ variable: 'SUPERVISOR_MODE', value: 'exec', expected: `supervise for ROLE=${role.name}: ${role.exec.why}` });
   }
   if (role) problems.push(...refusedEnvironment(role.name, env));
+  const listenPort = role && vars ? role.listenPort?.(vars) : undefined;
+  if (common) problems.push(...probeProblems(common, listenPort));
   if (problems.length > 0 || !role || !common || !vars) return { ok: false, problems, nearMisses };
   const settings = toCommonSettings(common);
   return {
     ok: true,
     nearMisses,
     advice: adviceFor(role, settings, env),
-    plan: { role: role.name, argv: role.argv(vars, settings), policy: role.policy, settings, exec: role.exec },
+    plan: { role: role.name, argv: role.argv(vars, settings), policy: role.policy, settings, exec: role.exec, listenPort },
   };
+}
+
+/** Probe settings that cannot work together with the rest: refused, like any invalid value. */
+function probeProblems(common: z.output<typeof commonSchema>, listenPort: number | undefined): Problem[] {
+  const problems: Problem[] = [];
+  if (common.PROBE_HEARTBEAT_FILE !== undefined && common.PROBE_PORT === undefined) {
+    problems.push({ variable: 'PROBE_HEARTBEAT_FILE', value: common.PROBE_HEARTBEAT_FILE, expected: 'PROBE_PORT to be set as well (only the probe endpoint reads the heartbeat)' });
+  }
+  if (common.PROBE_PORT !== undefined && common.PROBE_PORT === listenPort) {
+    problems.push({ variable: 'PROBE_PORT', value: String(common.PROBE_PORT), expected: `a port other than PORT (${listenPort}), which the program binds` });
+  }
+  if (common.PROBE_PORT !== undefined && common.SUPERVISOR_MODE === 'exec') {
+    problems.push({ variable: 'PROBE_PORT', value: String(common.PROBE_PORT), expected: 'unset with SUPERVISOR_MODE=exec (the supervisor is replaced by the program: nothing is left to answer probes)' });
+  }
+  return problems;
 }
 
 function adviceFor(role: Role, settings: CommonSettings, env: NodeJS.ProcessEnv): Advice[] {

@@ -39,6 +39,8 @@ export interface Role<Schema extends z.ZodObject = z.ZodObject> {
   /** argv[0] is looked up on PATH; never run through a shell. */
   argv(vars: z.output<Schema>, common: CommonSettings): string[];
   policy: SignalPolicy;
+  /** The TCP port the program serves on, if it serves one: the readiness probe checks it accepts connections. */
+  listenPort?(vars: z.output<Schema>): number;
   /** SUPERVISOR_MODE=exec replaces the supervisor with the program; a string says why that is refused. */
   exec: { allowed: true } | { allowed: false; why: string };
 }

@@ -40,6 +40,7 @@ export const web = defineRole({
     '--worker-tmp-dir', '/dev/shm',
     vars.WSGI_APP,
   ],
+  listenPort: (vars) => vars.PORT,
   policy: {
     drains: true,
     hardStop: {

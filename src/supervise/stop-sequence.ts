@@ -9,10 +9,10 @@ import type { Target } from '../roles/types.js';
 import { groupMembers, sendToGroup, sendToLeader } from './process-group.js';
 import { StopTimeline } from './stop-summary.js';
 
-type State = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
+export type StopState = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
 
 export class StopSequence {
-  private state: State = 'running';
+  private state: StopState = 'running';
   private startedAt = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Each step as it happens, for shutdown.summary. */
@@ -24,6 +24,11 @@ export class StopSequence {
     private readonly plan: Plan,
     private readonly log: Logger,
   ) {}
+
+  /** Read-only, for the probes: where the stop sequence is. */
+  get current(): StopState {
+    return this.state;
+  }
 
   get stopping(): boolean {
     return this.state !== 'running';

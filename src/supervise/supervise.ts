@@ -6,7 +6,7 @@ import type { HandledSignal } from '../signals/trap.js';
 import { EXIT, exitCodeOfChild } from '../exit-codes.js';
 import { spawnChild } from './spawn.js';
 import { groupMembers, type Member } from './process-group.js';
-import { StopSequence } from './stop-sequence.js';
+import { StopSequence, type StopState } from './stop-sequence.js';
 import { killEscapees, markDescendants } from './escapees.js';
 import { logStopSummary } from './stop-summary.js';
 
@@ -20,6 +20,17 @@ export interface SupervisionHooks {
   onSpawn(pid: number): void;
   /** Every handled signal from now on goes to `handler`. */
   routeSignals(handler: (signal: HandledSignal) => void): void;
+  /** Called once the program runs, with a read-only view of it (the probe endpoint answers from it). */
+  onRunning?(view: ProgramView): void;
+}
+
+/** What the probes may know about the running program; nothing here can change it. */
+export interface ProgramView {
+  pid: number;
+  /** Date.now() at spawn. */
+  startedAt: number;
+  exited(): boolean;
+  stopState(): StopState;
 }
 
 export async function supervise(plan: Plan, programPath: string, log: Logger, hooks: SupervisionHooks): Promise<number> {
@@ -37,6 +48,7 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
 
   const stop = new StopSequence(pid, child.hasExited, plan, log);
   hooks.routeSignals((signal) => stop.onSignal(signal));
+  hooks.onRunning?.({ pid, startedAt, exited: child.hasExited, stopState: () => stop.current });
 
   const end = await child.ended;
   const code = exitCodeOfChild(end.code, end.signal);

@@ -329,7 +329,8 @@ describe('web, worker and beat from compose_dev.yaml', () => {
     const queue = 'e2e-escalation';
     const short = `${PREFIX}worker-short`;
     const rescue = `${PREFIX}worker-rescue`;
-    await runService(short, 'worker', IMAGES.eveai_workers, { STOP_TIMEOUT: '2', CELERY_QUEUES: queue, CELERY_CONCURRENCY: '1' });
+    // Own probe ports: every container here shares redis's network namespace with the compose worker's.
+    await runService(short, 'worker', IMAGES.eveai_workers, { STOP_TIMEOUT: '2', CELERY_QUEUES: queue, CELERY_CONCURRENCY: '1', PROBE_PORT: '9011' });
     await waitFor('short worker ready', async () => (/ready\./.test(await logs(short)) ? true : undefined));
     const id = await sendSlowTask(short, 6, queue);
     await waitFor('task started on the short worker', async () => ((await taskState(short, id)).state === 'STARTED' ? true : undefined));
@@ -342,7 +343,7 @@ describe('web, worker and beat from compose_dev.yaml', () => {
     expect(shortLogs).toMatch(/Restoring 1 unacknowledged message/);
     expect((await taskState(WORKER, id)).state).not.toBe('SUCCESS');
     // Another worker on that queue (compose settings) picks the restored message up and runs it to the end.
-    await runService(rescue, 'worker', IMAGES.eveai_workers, { CELERY_QUEUES: queue });
+    await runService(rescue, 'worker', IMAGES.eveai_workers, { CELERY_QUEUES: queue, PROBE_PORT: '9012' });
     await expect(timed('restored task finished by another worker', () => taskResult(id, 60))).resolves.toBe(6);
     await podman(['stop', '--time', String(specs.worker!.stopSeconds), rescue]);
     expect(await exitCode(rescue)).toBe(0);

@@ -285,9 +285,24 @@ describe('compose_dev.yaml', () => {
     });
   }
 
-  it('web has a healthcheck on /healthz and the hardening of the Kubernetes manifests', () => {
-    const web = services.web!;
-    expect(JSON.stringify(web.healthcheck)).toMatch(/\/healthz/);
+  it('healthchecks ask the supervisor\'s probe endpoint (web /ready, worker and beat /live) with no Python process', () => {
+    for (const [name, path] of [['web', '/ready'], ['worker', '/live'], ['beat', '/live']] as const) {
+      const service = services[name]!;
+      const build = service.build as { dockerfile: string };
+      const dir = Object.entries(SERVICE_DOCKERFILES).find(([, file]) => file === build.dockerfile)![0];
+      const plan = printPlan({ ...imageEnv(dir), ...(service.environment as Record<string, string>) });
+      const test = (service.healthcheck as { test: string[] }).test;
+      expect(test.slice(0, 3), name).toEqual(['CMD', 'bash', '-c']);
+      expect(test[3], name).toContain(`/dev/tcp/127.0.0.1/${plan.settings.probe_port}`);
+      expect(test[3], name).toContain(`GET ${path} `);
+      expect(test.join(' '), name).not.toMatch(/python|curl|\$/);
+    }
+    const worker = services.worker!.environment as Record<string, string>;
+    expect(worker.PROBE_HEARTBEAT_FILE, 'the heartbeat lives on the tmpfs').toMatch(/^\/tmp\//);
+    expect([services.worker!.tmpfs].flat()).toContain('/tmp');
+  });
+
+  it('the hardening of the Kubernetes manifests', () => {
     for (const name of ['web', 'worker', 'beat']) {
       expect(services[name]!.read_only).toBe(true);
       expect(services[name]!.cap_drop).toEqual(['ALL']);
@@ -321,9 +336,23 @@ interface Container {
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   ports?: { name?: string; containerPort: number }[];
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[];
   lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+}
+
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+}
+
+/** Kubernetes' defaults for the probe timing fields the manifests leave out. */
+function timing(probe: Probe) {
+  return { period: probe.periodSeconds ?? 10, timeout: probe.timeoutSeconds ?? 1, failures: probe.failureThreshold ?? 3 };
 }
 
 function podTemplateOf(doc: Record<string, unknown>): PodTemplate | undefined {
@@ -424,18 +453,65 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('web: readiness and liveness probes on /healthz at the port gunicorn binds, and a drain before the stop', () => {
+  it('web: gunicorn binds the named port http, and a drain comes before the stop', () => {
     const container = podTemplateOf(byName('Deployment', 'eveai-web').doc)!.spec.containers[0]!;
-    const env = { ...imageEnv('eveai_app'), ...plainEnv(container) };
-    const plan = printPlan(env);
+    const plan = printPlan({ ...imageEnv('eveai_app'), ...plainEnv(container) });
     const bind = plan.argv[plan.argv.indexOf('-b') + 1]!;
-    const port = container.ports!.find((p) => p.name === 'http')!;
-    expect(bind).toBe(`0.0.0.0:${port.containerPort}`);
-    for (const probe of [container.readinessProbe, container.livenessProbe]) {
-      expect(probe?.httpGet?.path).toBe('/healthz');
-      expect([port.name, port.containerPort]).toContain(probe?.httpGet?.port);
-    }
+    expect(bind).toBe(`0.0.0.0:${container.ports!.find((p) => p.name === 'http')!.containerPort}`);
     expect(plan.settings.drain_delay_ms > 0 || (container.lifecycle?.preStop?.sleep?.seconds ?? 0) > 0).toBe(true);
+  });
+
+  it('every Deployment is probed over httpGet at the supervisor\'s endpoint: /live for liveness, /ready for web readiness', () => {
+    const expected: Record<string, { readiness?: string; liveness: string; startup?: string }> = {
+      'eveai-web': { readiness: '/ready', liveness: '/live', startup: '/ready' },
+      'eveai-worker': { liveness: '/live', startup: '/live' },
+      'eveai-beat': { liveness: '/live' },
+    };
+    for (const [name, paths] of Object.entries(expected)) {
+      const { file, doc } = byName('Deployment', name);
+      const container = podTemplateOf(doc)!.spec.containers[0]!;
+      const plan = printPlan({ ...imageEnv(serviceDirOf(container.image)), ...plainEnv(container) });
+      expect(plan.settings.probe_port, `${file}: PROBE_PORT`).toBeDefined();
+      const port = container.ports!.find((p) => p.containerPort === plan.settings.probe_port);
+      expect(port?.name, `${file}: a named container port for PROBE_PORT`).toBeDefined();
+      const probes = { readiness: container.readinessProbe, liveness: container.livenessProbe, startup: container.startupProbe };
+      for (const kind of ['readiness', 'liveness', 'startup'] as const) {
+        const probe = probes[kind];
+        expect(probe?.httpGet?.path, `${file}: ${kind}Probe`).toBe(paths[kind]);
+        if (!probe) continue;
+        expect(probe.httpGet!.port, `${file}: ${kind}Probe port`).toBe(port!.name);
+        const { period, timeout } = timing(probe);
+        expect(timeout, `${file}: ${kind}Probe timeout below its period`).toBeLessThan(period);
+      }
+    }
+  });
+
+  it('web readiness turns false within DRAIN_DELAY, and nothing restarts a pod during its stop budget', () => {
+    for (const { file, doc } of workloads.filter((w) => w.doc.kind === 'Deployment')) {
+      const pod = podTemplateOf(doc)!;
+      const container = pod.spec.containers[0]!;
+      const plan = printPlan({ ...imageEnv(serviceDirOf(container.image)), ...plainEnv(container) });
+      if (container.readinessProbe) {
+        const { period, failures } = timing(container.readinessProbe);
+        expect(period * failures * 1000, `${file}: readiness false within DRAIN_DELAY`).toBeLessThanOrEqual(plan.settings.drain_delay_ms);
+      }
+      // /live passes while a stop runs, so only a hang that began before the stop can restart the pod; the
+      // restart itself then gets the whole terminationGracePeriodSeconds, which already covers the budget.
+      expect(pod.spec.terminationGracePeriodSeconds, file).toBeGreaterThan(stopBudgetSeconds(plan));
+    }
+  });
+
+  it('worker: the heartbeat file is on a writable volume and its maximum age fits the liveness probe', () => {
+    const { file, doc } = byName('Deployment', 'eveai-worker');
+    const container = podTemplateOf(doc)!.spec.containers[0]!;
+    const plan = printPlan({ ...imageEnv('eveai_workers'), ...plainEnv(container) });
+    const heartbeat = plan.settings.heartbeat_file as string;
+    const maxAgeMs = plan.settings.heartbeat_max_age_ms as number;
+    expect(heartbeat, `${file}: PROBE_HEARTBEAT_FILE`).toBeDefined();
+    expect(container.volumeMounts!.some((m) => heartbeat.startsWith(`${m.mountPath}/`)), `${file}: ${heartbeat} on a mounted volume`).toBe(true);
+    // The app writes the first heartbeat once the consumer runs and refreshes it every max-age / 4.
+    const startup = timing(container.startupProbe!);
+    expect(startup.period * startup.failures * 1000, `${file}: the startup probe outwaits a heartbeat interval`).toBeGreaterThan(maxAgeMs / 4);
   });
 
   it('beat: one replica, strategy Recreate, and the manifest says why', () => {

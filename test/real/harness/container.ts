@@ -163,7 +163,10 @@ export class Container {
   /** Pino JSON lines the supervisor wrote (on stderr, mixed with the program's own lines). */
   events(): LogEvent[] {
     const events: LogEvent[] = [];
-    for (const line of this.stderr.split('\n')) {
+    for (const raw of this.stderr.split('\n')) {
+      // celery ends "worker: Cold shutdown (MainProcess)" with no newline, so a supervisor line written right after it
+      // shares its line; each supervisor line is one write that starts with {"level":.
+      const line = raw.slice(Math.max(0, raw.indexOf('{"level":')));
       if (!line.startsWith('{')) continue;
       try {
         const parsed = JSON.parse(line) as LogEvent;

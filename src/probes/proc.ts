@@ -1,0 +1,29 @@
+// Facts the probes read from the kernel and the file system: no process is started for them.
+import { readFileSync, statSync } from 'node:fs';
+
+/** The state letter of /proc/PID/stat (R, S, D, Z, T, t, …), or undefined when there is no such process. */
+export function processState(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may itself contain ") ": the state follows the last one.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
+}
+
+/**
+ * Milliseconds since `file` was last modified, or undefined when it does not exist or was last touched before
+ * `since` (a heartbeat left by an earlier run of the program in the same volume does not count).
+ */
+export function heartbeatAge(file: string, since: number, now = Date.now()): number | undefined {
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  if (mtimeMs < since) return undefined;
+  return Math.max(0, now - mtimeMs);
+}

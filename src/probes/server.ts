@@ -1,0 +1,126 @@
+// The probe endpoint: GET /live and GET /ready on PROBE_PORT, answered from what the supervisor already knows
+// (the stop sequence's state, /proc/PID/stat of the leader, the heartbeat file's age, a TCP connect to the
+// program's port). A kubelet httpGet probe costs no process in the container, no Python and no broker round trip.
+// Loaded with import() only when PROBE_PORT is set, and node:http / node:net are loaded here, at first use.
+//
+// Not a secret-bearing surface: the answer is a status code and a short JSON with the phase and a reason —
+// never an environment value, a pid or a path — so it may listen on every address (kubelet reaches the pod IP).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import type { Plan } from '../config/load.js';
+import type { ProgramView } from '../supervise/supervise.js';
+import { liveness, readiness, type Facts, type Phase, type Verdict } from './checks.js';
+import { heartbeatAge, processState } from './proc.js';
+
+/** A program that does not accept a connection on its own port within this long is not ready. */
+const CONNECT_TIMEOUT_MS = 1000;
+
+export interface ProbeServer {
+  /** From now on the answers are about this running program. */
+  attach(view: ProgramView): void;
+}
+
+type ProbeName = 'live' | 'ready';
+
+/** Listens on `plan.settings.probePort`; rejects when the port cannot be bound. */
+export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeServer> {
+  const http = process.getBuiltinModule('node:http');
+  let view: ProgramView | undefined;
+  const lastOk: Record<ProbeName, boolean | undefined> = { live: undefined, ready: undefined };
+
+  const facts = async (probe: ProbeName): Promise<Facts> => {
+    const phase = phaseOf(view);
+    const result: Facts = { phase, leader: view ? processState(view.pid) : undefined };
+    if (view && plan.settings.heartbeatFile !== undefined) {
+      result.heartbeatMaxAgeMs = plan.settings.heartbeatMaxAgeMs;
+      result.heartbeatAgeMs = heartbeatAge(plan.settings.heartbeatFile, view.startedAt);
+    }
+    if (probe === 'ready' && phase === 'running' && plan.listenPort !== undefined) {
+      result.accepting = await accepts(plan.listenPort);
+    }
+    return result;
+  };
+
+  const answer = async (probe: ProbeName, res: ServerResponse) => {
+    const seen = await facts(probe);
+    const verdict = probe === 'live' ? liveness(seen) : readiness(seen);
+    noteChange(probe, verdict, seen.phase);
+    res.writeHead(verdict.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store', connection: 'close' });
+    res.end(`${JSON.stringify({ probe, ok: verdict.ok, phase: seen.phase, reason: verdict.reason })}\n`);
+  };
+
+  /** One log line when a probe's answer changes, not one per probe. */
+  const noteChange = (probe: ProbeName, verdict: Verdict, phase: Phase) => {
+    if (lastOk[probe] === verdict.ok) return;
+    const first = lastOk[probe] === undefined;
+    lastOk[probe] = verdict.ok;
+    if (verdict.ok) {
+      if (!first) log.info({ event: 'probe.passing', probe, phase }, `/${probe} passes again`);
+    } else if (probe === 'live' || phase === 'running') {
+      // A readiness that turns false because a stop began is expected; the stop is logged already.
+      log.warn({ event: 'probe.failing', probe, phase, reason: verdict.reason }, `/${probe} fails: ${verdict.reason}`);
+    }
+  };
+
+  const server: Server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '').split('?')[0];
+    const probe = path === '/live' ? 'live' : path === '/ready' ? 'ready' : undefined;
+    if (!probe || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('GET /live or /ready\n');
+      return;
+    }
+    answer(probe, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { connection: 'close' });
+      res.end();
+    });
+  });
+  // Probes come every few seconds from one client: nothing to keep open, nothing slow to wait for.
+  server.keepAliveTimeout = 1000;
+  server.requestTimeout = 5000;
+  server.headersTimeout = 5000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // No host: every address, IPv6 and IPv4 where the kernel has both (kubelet probes the pod IP).
+    server.listen({ port: plan.settings.probePort }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.unref(); // never what keeps the supervisor alive
+  log.info({ event: 'probe.listen', port: plan.settings.probePort }, `probe endpoint on port ${plan.settings.probePort}: GET /live, GET /ready`);
+  return {
+    attach(next) {
+      view = next;
+    },
+  };
+}
+
+function phaseOf(view: ProgramView | undefined): Phase {
+  if (!view) return 'starting';
+  if (view.exited()) return 'exited';
+  switch (view.stopState()) {
+    case 'running':
+      return 'running';
+    case 'draining':
+      return 'draining';
+    default:
+      return 'stopping';
+  }
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:port right now. */
+function accepts(port: number): Promise<boolean> {
+  const net = process.getBuiltinModule('node:net');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
