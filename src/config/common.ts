@@ -1,6 +1,7 @@
 // Variables every role shares: stop timing, the supervisor's log level and mode, the probe endpoint.
 import { z } from 'zod';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import type { Settings } from '../supervise/plan.js';
 import { filePath, integer, oneOf, seconds } from './variables.js';
 
 export const commonSchema = z.object({
@@ -37,20 +38,8 @@ export const commonSchema = z.object({
   }),
 });
 
-export interface CommonSettings {
-  stopTimeoutMs: number;
-  drainDelayMs: number;
-  escalationGraceMs: number;
-  logLevel: string;
-  logFormat: LogFormat;
-  mode: 'supervise' | 'exec';
-  /** undefined: no probe endpoint is started (and none of its code is loaded). */
-  probePort?: number;
-  heartbeatFile?: string;
-  heartbeatMaxAgeMs: number;
-}
 
-export function toCommonSettings(vars: z.output<typeof commonSchema>): CommonSettings {
+export function toSettings(vars: z.output<typeof commonSchema>): Settings {
   return {
     stopTimeoutMs: vars.STOP_TIMEOUT,
     drainDelayMs: vars.DRAIN_DELAY,
@@ -65,7 +54,7 @@ export function toCommonSettings(vars: z.output<typeof commonSchema>): CommonSet
 }
 
 /** The settings as supervisor.start and --print show them: snake_case, like every other log field. */
-export function describeSettings(settings: CommonSettings) {
+export function describeSettings(settings: Settings) {
   return {
     stop_timeout_ms: settings.stopTimeoutMs,
     drain_delay_ms: settings.drainDelayMs,

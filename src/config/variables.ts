@@ -96,3 +96,14 @@ export function filePath(info: Omit<VariableInfo, 'expected'>): Variable<string>
   const schema = z.string().max(4096).regex(/^[^\x00-\x1f\x7f-][^\x00-\x1f\x7f]*$/);
   return described(schema, { ...info, expected: 'a file path without control characters, not starting with -' });
 }
+
+/** The registered description of a variable, looking through `.optional()`. */
+export function infoOf(schema: unknown) {
+  let current = schema as z.ZodType | undefined;
+  while (current) {
+    const info = variableInfo.get(current);
+    if (info) return info;
+    current = current instanceof z.ZodOptional ? (current.unwrap() as z.ZodType) : undefined;
+  }
+  return undefined;
+}

@@ -7,7 +7,7 @@
 // never an environment value, a pid or a path — so it may listen on every address (kubelet reaches the pod IP).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
-import type { Plan } from '../config/load.js';
+import type { Plan } from '../supervise/plan.js';
 import type { ProgramView } from '../supervise/supervise.js';
 import { liveness, readiness, type Facts, type Phase, type Verdict } from './checks.js';
 import { heartbeatAge, processState } from './proc.js';

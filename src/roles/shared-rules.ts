@@ -1,6 +1,6 @@
 // Signals whose meaning is the same for every role: they concern the supervisor process itself (its terminal,
 // its own limits, its own faults), never a request to the program. Each role spreads these into its table.
-import type { SignalRule } from './types.js';
+import type { SignalRule } from '../supervise/plan.js';
 
 export const SUPERVISOR_ONLY_RULES = {
   SIGTSTP: { action: 'drop', why: 'a stopped supervisor would leave the program running with nobody to stop it on time; the program, in a session of its own, has no terminal job control' },

@@ -1,8 +1,8 @@
 // SUPERVISOR_MODE=exec: validate, log, then become the program (like start.sh's `exec`): zero resident
 // overhead, but no deadline, no signal policy and no lifecycle log after this point. Refused for roles
-// whose stop is unsafe under `tini -g` (config/load.ts).
+// whose stop is unsafe under `tini -g` (plan/load.ts).
 import type { Logger } from '../log.js';
-import type { Plan } from '../config/load.js';
+import type { Plan } from './plan.js';
 
 export function execProgram(plan: Plan, programPath: string, log: Logger): never {
   log.info(

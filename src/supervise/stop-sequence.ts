@@ -3,9 +3,8 @@
 //     --STOP_TIMEOUT--> hard (the role's hard-stop step) --ESCALATION_GRACE--> killed (SIGKILL to the group)
 // Repeated stop requests never resend the stop signal nor reset the deadline.
 import type { Logger } from '../log.js';
-import type { Plan } from '../config/load.js';
 import type { HandledSignal } from '../signals/trap.js';
-import type { Target } from '../roles/types.js';
+import type { Plan, Target } from './plan.js';
 import { groupMembers, sendToGroup, sendToLeader } from './process-group.js';
 import { StopTimeline } from './stop-summary.js';
 

@@ -1,7 +1,7 @@
 // shutdown.summary: one line, before supervisor.exit, that says why a stop happened and where its time went, so
 // an operator does not have to reassemble a slow stop from the drain, graceful, escalate and exit lines.
 import type { Logger } from '../log.js';
-import type { Target } from '../roles/types.js';
+import type { Target } from './plan.js';
 
 /** The stop sequence's steps: drain (web), graceful (stop signal, or waiting for what the program left), hard, kill. */
 export type Phase = 'drain' | 'graceful' | 'hard' | 'kill';

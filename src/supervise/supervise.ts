@@ -1,7 +1,7 @@
 // The only place that spawns and waits. It knows nothing about gunicorn or celery: it follows the plan.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import type { Plan } from '../config/load.js';
+import type { Plan } from './plan.js';
 import type { HandledSignal } from '../signals/trap.js';
 import { EXIT, exitCodeOfChild } from '../exit-codes.js';
 import { spawnChild } from './spawn.js';

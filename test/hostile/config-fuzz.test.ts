@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPlan } from '../../src/config/load.js';
+import { loadPlan } from '../../src/plan/load.js';
 import { runSupervisor, tempDir } from '../helpers/supervisor.js';
 import { cleanupAllWorlds, events, exitOf, foreignLines, readReport, within, world } from './helpers.js';
 

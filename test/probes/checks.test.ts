@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { liveness, readiness, type Facts } from '../../src/probes/checks.js';
 import { heartbeatAge, processState } from '../../src/probes/proc.js';
-import { loadPlan } from '../../src/config/load.js';
+import { loadPlan } from '../../src/plan/load.js';
 
 const running: Facts = { phase: 'running', leader: 'S' };
 

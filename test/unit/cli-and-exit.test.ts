@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCli } from '../../src/cli.js';
+import { parseArgs } from '../../src/cli/args.js';
 import { EXIT, exitCodeOfChild } from '../../src/exit-codes.js';
 import { findProgram } from '../../src/supervise/find-program.js';
 import { tempDir } from '../helpers/supervisor.js';
@@ -14,12 +14,12 @@ describe('command line', () => {
     [['--help'], 'help'],
     [['-V'], 'version'],
   ])('%j -> %s', (args, mode) => {
-    expect(parseCli(args)).toEqual({ ok: true, mode });
+    expect(parseArgs(args)).toEqual({ ok: true, mode });
   });
 
   it('a one-off command after --, kept verbatim', () => {
-    expect(parseCli(['--', 'flask', '--app', 'x', '--', 'y'])).toEqual({ ok: true, mode: 'run', command: ['flask', '--app', 'x', '--', 'y'] });
-    expect(parseCli(['--print', '--', 'true'])).toEqual({ ok: true, mode: 'print', command: ['true'] });
+    expect(parseArgs(['--', 'flask', '--app', 'x', '--', 'y'])).toEqual({ ok: true, mode: 'run', command: ['flask', '--app', 'x', '--', 'y'] });
+    expect(parseArgs(['--print', '--', 'true'])).toEqual({ ok: true, mode: 'print', command: ['true'] });
   });
 
   it.each([
@@ -29,7 +29,7 @@ describe('command line', () => {
     [['--', ''], /-- must be followed by a command/],
     [['--print', '--check'], /cannot be combined/],
   ])('%j is a usage error', (args, message) => {
-    const cli = parseCli(args);
+    const cli = parseArgs(args);
     expect(cli.ok).toBe(false);
     if (!cli.ok) expect(cli.problem).toMatch(message);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPlan, knownVariables } from '../../src/config/load.js';
+import { loadPlan, knownVariables } from '../../src/plan/load.js';
 
 const OLD_START_SH = {
   web: 'gunicorn -w 1 -k gevent -b 0.0.0.0:8080 --worker-connections 100 --access-logfile - --error-logfile - --log-level info scripts.run_eveai_app:app',

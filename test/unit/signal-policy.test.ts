@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ROLES, findRole } from '../../src/roles/index.js';
 import { commandRole } from '../../src/roles/command.js';
 import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED } from '../../src/signals/trap.js';
-import { renderSignalTable, renderUnlistenedTable } from '../../src/config/help.js';
+import { renderSignalTable, renderUnlistenedTable } from '../../src/cli/help.js';
 import { ROOT } from '../helpers/supervisor.js';
 
 const role = (name: string) => findRole(name)!;
@@ -101,7 +101,7 @@ describe('README tables follow the code', () => {
   });
 
   it('every variable the supervisor reads is in the environment table', async () => {
-    const { knownVariables } = await import('../../src/config/load.js');
+    const { knownVariables } = await import('../../src/plan/load.js');
     for (const name of knownVariables()) expect(readme, name).toContain(`| \`${name}\` |`);
   });
 });

@@ -1,7 +1,7 @@
 // Settings outside the supervisor's own timing variables that silently break a worker's stop, named before
 // anything starts. Pure: the environment is passed in.
-import type { CommonSettings } from './common.js';
-import type { Advice, Problem } from './load.js';
+import type { Settings } from '../supervise/plan.js';
+import type { Advice, Problem } from './findings.js';
 
 /** Redis transport's default visibility_timeout: an unacknowledged message goes to another worker after it. */
 export const REDIS_VISIBILITY_TIMEOUT_MS = 3_600_000;
@@ -24,7 +24,7 @@ export function refusedEnvironment(role: string, env: NodeJS.ProcessEnv): Proble
 }
 
 /** Valid timings that work against celery's broker: warned about, not refused. */
-export function workerTimingAdvice(role: string, settings: CommonSettings, env: NodeJS.ProcessEnv): Advice[] {
+export function workerTimingAdvice(role: string, settings: Settings, env: NodeJS.ProcessEnv): Advice[] {
   if (role !== 'worker') return [];
   const stopMs = settings.stopTimeoutMs + settings.escalationGraceMs;
   if (stopMs < REDIS_VISIBILITY_TIMEOUT_MS) return [];

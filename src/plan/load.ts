@@ -1,37 +1,14 @@
 // process.env -> Plan, or the full list of problems. Pure: the caller passes the environment in.
 import { z } from 'zod';
-import { commonSchema, toCommonSettings, type CommonSettings } from './common.js';
-import { variableInfo } from './variables.js';
-import { findNearMisses, type NearMiss } from './near-miss.js';
-import { refusedEnvironment, workerTimingAdvice } from './guard-rails.js';
+import { commonSchema, toSettings } from '../config/common.js';
+import { infoOf } from '../config/variables.js';
 import { ROLES, ROLE_NAMES, findRole } from '../roles/index.js';
 import { commandRole } from '../roles/command.js';
-import type { Role, SignalPolicy } from '../roles/types.js';
-
-export interface Plan {
-  role: string;
-  /** argv[0] is the program, looked up on PATH. */
-  argv: string[];
-  policy: SignalPolicy;
-  settings: CommonSettings;
-  exec: Role['exec'];
-  /** The port the program serves on (web), checked by the readiness probe. */
-  listenPort?: number;
-}
-
-export interface Problem {
-  variable: string;
-  /** Only ever the value of one of the supervisor's own variables. */
-  value: string;
-  expected: string;
-}
-
-/** A valid value that works against the program: reported, not refused. */
-export interface Advice {
-  variable: string;
-  value: string;
-  advice: string;
-}
+import type { Role } from '../roles/types.js';
+import type { Plan, Settings } from '../supervise/plan.js';
+import type { Advice, Problem } from './findings.js';
+import { findNearMisses, type NearMiss } from './near-miss.js';
+import { refusedEnvironment, workerTimingAdvice } from './guard-rails.js';
 
 export type LoadResult =
   | { ok: true; plan: Plan; nearMisses: NearMiss[]; advice: Advice[] }
@@ -74,7 +51,7 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
   const listenPort = role && vars ? role.listenPort?.(vars) : undefined;
   if (common) problems.push(...probeProblems(common, listenPort));
   if (problems.length > 0 || !role || !common || !vars) return { ok: false, problems, nearMisses };
-  const settings = toCommonSettings(common);
+  const settings = toSettings(common);
   return {
     ok: true,
     nearMisses,
@@ -98,7 +75,7 @@ function probeProblems(common: z.output<typeof commonSchema>, listenPort: number
   return problems;
 }
 
-function adviceFor(role: Role, settings: CommonSettings, env: NodeJS.ProcessEnv): Advice[] {
+function adviceFor(role: Role, settings: Settings, env: NodeJS.ProcessEnv): Advice[] {
   const advice = workerTimingAdvice(role.name, settings, env);
   const needs = role.policy.hardStop?.needsGrace;
   if (!needs || settings.escalationGraceMs >= needs.ms) return advice;
@@ -128,17 +105,6 @@ function validate<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv, prob
     if (reported.has(name)) continue;
     reported.add(name);
     problems.push({ variable: name, value: input[name] ?? '', expected: infoOf(schema.shape[name])?.expected ?? issue.message });
-  }
-  return undefined;
-}
-
-/** The registered description of a variable, looking through `.optional()`. */
-export function infoOf(schema: unknown) {
-  let current = schema as z.ZodType | undefined;
-  while (current) {
-    const info = variableInfo.get(current);
-    if (info) return info;
-    current = current instanceof z.ZodOptional ? (current.unwrap() as z.ZodType) : undefined;
   }
   return undefined;
 }

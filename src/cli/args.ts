@@ -1,7 +1,7 @@
 // The command line: one mode flag at most, and an optional one-off command after `--`.
 export type Mode = 'run' | 'print' | 'check' | 'help' | 'version';
 
-export type Cli = { ok: true; mode: Mode; command?: string[] } | { ok: false; problem: string };
+export type Args = { ok: true; mode: Mode; command?: string[] } | { ok: false; problem: string };
 
 const FLAGS: Record<string, Mode> = {
   '--help': 'help',
@@ -12,7 +12,7 @@ const FLAGS: Record<string, Mode> = {
   '-V': 'version',
 };
 
-export function parseCli(args: readonly string[]): Cli {
+export function parseArgs(args: readonly string[]): Args {
   const separator = args.indexOf('--');
   const options = separator === -1 ? args : args.slice(0, separator);
   let mode: Mode = 'run';

@@ -1,10 +1,11 @@
 // --help, generated from the zod schemas and the role policies: there is no hand-kept list to go stale.
 import type { z } from 'zod';
-import { commonSchema } from './common.js';
-import { infoOf } from './load.js';
+import { commonSchema } from '../config/common.js';
+import { infoOf } from '../config/variables.js';
 import { ROLES, ROLE_NAMES } from '../roles/index.js';
 import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED } from '../signals/trap.js';
-import type { Role, SignalRule } from '../roles/types.js';
+import type { Role } from '../roles/types.js';
+import type { SignalRule } from '../supervise/plan.js';
 import { EXIT } from '../exit-codes.js';
 
 export function renderHelp(version: string): string {
