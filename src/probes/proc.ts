@@ -1,16 +1,10 @@
 // Facts the probes read from the kernel and the file system: no process is started for them.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readProcStat } from '../supervise/proc-stat.js';
 
 /** The state letter of /proc/PID/stat (R, S, D, Z, T, t, …), or undefined when there is no such process. */
 export function processState(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  // The command name is in parentheses and may itself contain ") ": the state follows the last one.
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
+  return readProcStat(pid)?.state || undefined;
 }
 
 /**

@@ -10,7 +10,8 @@
 // container, so the outcome is the same with or without a PID namespace.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { Member } from './process-group.js';
+import { describeMembers, type Member } from './process-group.js';
+import { readProcStat } from './proc-stat.js';
 
 export const RUN_MARKER = 'EVEAI_SUPERVISOR_RUN';
 
@@ -42,17 +43,15 @@ export function findEscapees(token: string): Member[] {
   for (const pid of pids) {
     if (!/^[0-9]+$/.test(pid) || Number(pid) === process.pid) continue;
     let environ: string;
-    let stat: string;
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-      if (!(environ.startsWith(entry) || environ.includes(`\0${entry}`))) continue;
-      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     } catch {
       continue; // gone, or not ours to read (another user's process cannot be ours)
     }
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(close + 2, close + 3) === 'Z') continue; // dead, only not reaped yet
-    found.push({ pid: Number(pid), command: stat.slice(stat.indexOf('(') + 1, close) });
+    if (!(environ.startsWith(entry) || environ.includes(`\0${entry}`))) continue;
+    const stat = readProcStat(pid);
+    if (!stat || stat.state === 'Z') continue; // gone, or dead and only not reaped yet
+    found.push({ pid: Number(pid), command: stat.command });
   }
   return found;
 }
@@ -62,7 +61,7 @@ export function killEscapees(token: string, log: Logger): Member[] {
   const escapees = findEscapees(token);
   if (escapees.length === 0) return escapees;
   log.warn(
-    { event: 'group.escapees', members: escapees.slice(0, 20).map(({ pid, command }) => `${pid}:${command}`) },
+    { event: 'group.escapees', members: describeMembers(escapees) },
     `${escapees.length} process(es) left the program's process group (setsid) and outlived it: SIGKILL, as the container's PID namespace teardown would`,
   );
   for (const { pid } of escapees) {

@@ -1,7 +1,8 @@
 // The child's process group (and session: it was started with setsid, so both ids equal its pid).
 // Membership is read from /proc: a zombie is not a member worth waiting for (it is dead, only unreaped),
 // and a process that stays in the session but moved to another group is still ours.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readProcStat } from './proc-stat.js';
 
 export interface Member {
   pid: number;
@@ -19,7 +20,7 @@ export function groupMembers(leaderPid: number): Member[] {
   const members: Member[] = [];
   for (const entry of entries) {
     if (!/^[0-9]+$/.test(entry)) continue;
-    const stat = readStat(entry);
+    const stat = readProcStat(entry);
     if (stat && stat.state !== 'Z' && (stat.pgrp === leaderPid || stat.session === leaderPid)) {
       members.push({ pid: Number(entry), command: stat.command });
     }
@@ -27,17 +28,9 @@ export function groupMembers(leaderPid: number): Member[] {
   return members;
 }
 
-function readStat(pid: string) {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined; // it exited while we looked
-  }
-  // "pid (comm) state ppid pgrp session …": comm may hold spaces and parentheses, so split after the last ')'.
-  const close = text.lastIndexOf(')');
-  const [state, , pgrp, session] = text.slice(close + 2).split(' ');
-  return { command: text.slice(text.indexOf('(') + 1, close), state, pgrp: Number(pgrp), session: Number(session) };
+/** Members as the log shows them, `pid:command`, at most 20 (a fork bomb must not make one line huge). */
+export function describeMembers(members: readonly Member[]): string[] {
+  return members.slice(0, 20).map(({ pid, command }) => `${pid}:${command}`);
 }
 
 /** Without /proc (unusual in a container): kill(-pgid, 0) tells whether anyone is left, not who. */

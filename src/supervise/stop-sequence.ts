@@ -62,7 +62,7 @@ export class StopSequence {
     this.schedule(this.plan.settings.stopTimeoutMs, () => this.hardStep());
   }
 
-  /** Everything of the group is gone: nothing left to time. */
+  /** Everything of the group is gone: nothing left to time. The caller routes later signals elsewhere. */
   finish(): void {
     this.clearTimers();
   }

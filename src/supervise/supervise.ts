@@ -5,7 +5,7 @@ import type { Plan } from './plan.js';
 import type { HandledSignal } from '../signals/trap.js';
 import { EXIT, exitCodeOfChild } from '../exit-codes.js';
 import { spawnChild } from './spawn.js';
-import { groupMembers, type Member } from './process-group.js';
+import { describeMembers, groupMembers, type Member } from './process-group.js';
 import { StopSequence, type StopState } from './stop-sequence.js';
 import { killEscapees, markDescendants } from './escapees.js';
 import { logStopSummary } from './stop-summary.js';
@@ -61,6 +61,11 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
   stop.onLeaderExit(left.length);
   const survivors = await waitForGroup(pid, left, stop, log);
   stop.finish();
+  // Nothing is left to signal or to time: a signal from here to the exit is logged and dropped, not fed to a
+  // sequence that has ended (it would call a late TERM "a stop already in progress").
+  hooks.routeSignals((signal) =>
+    log.info({ event: 'signal.dropped', signal, why: 'the program has ended' }, `${signal} not passed on: the program has ended`),
+  );
   const escapees = killEscapees(runToken, log).length;
   logStopSummary(log, stop.timeline, { programCode: end.code ?? null, programSignal: end.signal ?? null, survivors, escapees, exitCode: code });
   return code;
@@ -73,13 +78,13 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
 async function waitForGroup(pid: number, left: Member[], stop: StopSequence, log: Logger): Promise<number> {
   let members = left;
   if (members.length === 0) return 0;
-  log.info({ event: 'group.wait', members: describe(members) }, `waiting for ${members.length} process(es) left in the group`);
+  log.info({ event: 'group.wait', members: describeMembers(members) }, `waiting for ${members.length} process(es) left in the group`);
   let killedAt: number | undefined;
   while (members.length > 0) {
     if (stop.killed) {
       killedAt ??= Date.now();
       if (Date.now() - killedAt > AFTER_KILL_WAIT_MS) {
-        log.error({ event: 'group.survivors', members: describe(members) }, 'processes survived SIGKILL (uninterruptible sleep?)');
+        log.error({ event: 'group.survivors', members: describeMembers(members) }, 'processes survived SIGKILL (uninterruptible sleep?)');
         return members.length;
       }
     }
@@ -88,8 +93,4 @@ async function waitForGroup(pid: number, left: Member[], stop: StopSequence, log
   }
   log.info({ event: 'group.empty' }, 'no process of the group is left');
   return 0;
-}
-
-function describe(members: Member[]) {
-  return members.slice(0, 20).map(({ pid, command }) => `${pid}:${command}`);
 }
