@@ -46,6 +46,5 @@ export function prettyLine(json: string, colours: boolean): string {
 
 /** A message or field may quote a path or a variable's value: its control characters (a terminal escape sequence) are shown, not obeyed. */
 function withoutControls(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -40,7 +40,7 @@ let terminal: boolean | undefined;
 function isTerminal(fd: number): boolean {
   try {
     if (!fstatSync(fd).isCharacterDevice()) return false; // /dev/null is one too: ask the terminal driver
-    return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(fd);
+    return process.getBuiltinModule('node:tty').isatty(fd);
   } catch {
     return false; // not a descriptor we can ask about: JSON, the format every reader accepts
   }

@@ -18,5 +18,5 @@ export interface Role<Schema extends z.ZodObject = z.ZodObject> {
 
 /** Keeps each role file's `argv` typed by its own schema while the registry holds them side by side. */
 export function defineRole<Schema extends z.ZodObject>(role: Role<Schema>): Role {
-  return role as unknown as Role;
+  return role;
 }

@@ -54,8 +54,8 @@ export function runSupervisor(args: string[], options: RunOptions = {}): Running
   const proc = spawn(argv[0]!, argv.slice(1), { env, cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     proc.on('close', (code, signal) => {
       collectSupervisorLines(err);

@@ -219,7 +219,7 @@ describe('each supervisor line is one write(2)', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await within(new Promise((done) => proc.on('close', done)), 30_000, 'strace run');
     collectSupervisorLines(stderr);
     expect(code).toBe(0);
@@ -309,7 +309,7 @@ describe('stdout/stderr closed, broken or failing: the supervisor carries on and
     const w = world({ ROLE: 'web' });
     const driver = spawn('python3', [join(FIXTURES, 'pty-stderr.py'), NODE, SUPERVISOR], { env: { HOME: '/tmp', ...w.env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
-    driver.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    driver.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
       await within(new Promise((done) => driver.on('exit', done)), 60_000, 'pty driver');
       const outcome = JSON.parse(output) as { returncode: number; spawned: boolean };

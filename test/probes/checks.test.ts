@@ -82,7 +82,7 @@ describe('/proc state of real processes', () => {
     // `sleep 0 &` becomes a child of the exec'd `sleep 30`, which never reaps it.
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent.pid!);
-    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
     await expect.poll(() => processState(zombie), { timeout: 5000 }).toBe('Z');
   });
 
