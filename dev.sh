@@ -14,6 +14,7 @@ APT_PACKAGES=(
   celery python3-celery python3-redis redis-server         # worker and beat roles
   podman runc debootstrap fuse-overlayfs uidmap            # image build and run without a Docker engine
   catatonit                                                # the pause process of `podman kube play` pods
+  containernetworking-plugins iptables                     # the bridge network `podman kube play` gives a pod
 )
 
 install_debian_packages() {
