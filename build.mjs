@@ -11,14 +11,12 @@
 //   transports, are evaluated on first use instead (src/log.ts gives pino its own synchronous destination).
 // - pino's lib/tools.js reads worker_threads.isMainThread at import (+2 MB resident for the worker machinery) but
 //   needs it only inside pino.destination(); the read is moved there.
-// - zod's parsers run without zod's JIT (globalThis.__zod_globalConfig.jitless, set before zod loads): the JIT
-//   compiles each object schema with `new Function` on first parse, ~2 ms for the supervisor's one parse per run.
-// - zod's translated error messages (z.locales, ~40 % of the bundle) are left out: the supervisor words its
-//   own messages, and zod's default English locale stays.
-// - `z` in src/ is an object with just the members src/ uses, so esbuild can leave out (and Node need not
-//   evaluate) the zod schema classes nobody constructs: ~100 KB less to load and ~2 ms less start-up.
+// - zod needs nothing here: src/ imports `zod/mini`, zod's tree-shakable entry, as a namespace, so esbuild keeps
+//   only the functions src/ calls (≈20 KB of zod; its translations, z.locales, are never referenced and drop out).
+//   zod/mini's object parser has no JIT (only the classic ZodObject compiles a parser with `new Function`), so
+//   zod's `jitless` setting has nothing to switch off and is not set.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,75 +77,17 @@ const pinoWorkerThreadsOnUse = {
   },
 };
 
-/** zod's classic and core entries re-export every translation as `locales`; only `en` (zod's default) is kept. */
-const zodWithoutLocales = {
-  name: 'zod-without-locales',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
-      loader: 'js',
-      resolveDir: join(ROOT, 'node_modules', 'zod', 'v4', 'locales'),
-      contents: "export { default as en } from './en.js';",
-    }));
-  },
-};
-
-/**
- * `import { z } from 'zod'` in src/ resolves to `{ object, string, … }`: exactly the members src/ reads as `z.<name>`
- * (found by scanning src/ at every build), re-exported from zod itself. Any other use of `z` fails the build
- * rather than producing a bundle with a missing member.
- */
-const zodMembersUsed = {
-  name: 'zod-members-used',
-  setup(b) {
-    const srcDir = join(ROOT, 'src');
-    b.onResolve({ filter: /^zod$/ }, (args) =>
-      args.importer.startsWith(srcDir) && args.kind === 'import-statement' ? { path: 'zod', namespace: 'zod-members-used' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-members-used' }, async () => {
-      const zod = await import('zod');
-      const used = new Set();
-      const problems = [];
-      for (const file of sourceFiles(srcDir)) {
-        const code = readFileSync(file, 'utf8').replace(/^import\b[^;]*;/gm, '').replace(/\/\/.*$/gm, '');
-        if (!/from 'zod'/.test(readFileSync(file, 'utf8'))) continue;
-        for (const m of code.matchAll(/\bz\b(\s*\.\s*([A-Za-z_$][\w$]*))?/g)) {
-          if (m[2]) used.add(m[2]);
-          else problems.push(`${file}: \`z\` used other than as z.<member>`);
-        }
-      }
-      if (problems.length > 0) return { errors: problems.map((text) => ({ text })) };
-      const members = [...used].filter((name) => name in zod.z).sort();
-      return {
-        loader: 'js',
-        resolveDir: ROOT,
-        contents: `import { ${members.join(', ')} } from 'zod';\nexport const z = { ${members.join(', ')} };\n`,
-      };
-    });
-  },
-};
-
-function sourceFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
-  );
-}
-
 /** The build's own plugins, by name; `buildBundle({ without: [name] })` drops one (bench/ measures each). */
-export const PLUGINS = [zodMembersUsed, lazyModules, pinoWorkerThreadsOnUse, zodWithoutLocales];
+export const PLUGINS = [lazyModules, pinoWorkerThreadsOnUse];
 
 /**
  * Builds the bundle. The options exist for bench/run.mjs, which builds variants to show what each choice buys:
- * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `zodJit` (true: zod compiles its parsers),
- * `startupGc` (false: no GC after spawn, see src/supervisor.ts).
+ * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `startupGc` (false: no GC after spawn, see
+ * src/cli/startup-gc.ts).
  */
-export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), format = 'cjs', minify = true, without = [], zodJit = false, startupGc = true } = {}) {
+export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), format = 'cjs', minify = true, without = [], startupGc = true } = {}) {
   const banner = [
     '"use strict";',
-    // Before any module: zod reads its global config when it loads and when each schema is built.
-    zodJit ? '' : 'globalThis.__zod_globalConfig={jitless:true};',
     // An ES module bundle has no require() of its own; pino and the CommonJS dependencies call it.
     format === 'esm' ? "import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);" : '',
   ].join('');

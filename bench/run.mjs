@@ -122,8 +122,6 @@ async function defineKnobs() {
   knob('now + compile cache, SUPERVISOR_LOG_FORMAT=pretty', SUPERVISOR, [], { NODE_COMPILE_CACHE: compileCache, SUPERVISOR_LOG_FORMAT: 'pretty' });
   knob('… but an ES module bundle', await variant('esm', { format: 'esm' }), []);
   knob('… but not minified', await variant('unminified', { minify: false }), []);
-  knob('… but all of zod (every member, every locale)', await variant('all-zod', { without: ['zod-members-used', 'zod-without-locales'] }), []);
-  knob("… but zod's JIT on", await variant('zod-jit', { zodJit: true }), []);
   knob('… but no GC after spawn (V8 memory reducer left polling)', await variant('no-startup-gc', { startupGc: false }), []);
   knob('… but sonic-boom, thread-stream, worker_threads loaded at import', await variant('eager-pino', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
   for (const flag of CANDIDATE_FLAGS) knob(`now + compile cache + ${flag}`, SUPERVISOR, [flag]);
