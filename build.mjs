@@ -7,10 +7,16 @@
 //   history module. dist/package.json says "commonjs" so the bundle stays CommonJS inside this "type": "module"
 //   package; on its own (the image copies just the file) a .js file is CommonJS anyway.
 // - Minified: less to read, compile and keep resident (the source string stays in the heap).
-// - sonic-boom and thread-stream, which pino requires at import but uses only for pino.destination() and
-//   transports, are evaluated on first use instead (src/log.ts gives pino its own synchronous destination).
-// - pino's lib/tools.js reads worker_threads.isMainThread at import (+2 MB resident for the worker machinery) but
-//   needs it only inside pino.destination(); the read is moved there.
+// - Two patches to pino stay, because pino offers no supported way to avoid what they avoid: src/log.ts already
+//   gives pino its own synchronous destination (the documented `{ write }` object), yet pino's lib/tools.js and
+//   lib/transport.js require sonic-boom, thread-stream and worker_threads at import, for pino.destination() and
+//   transports the supervisor never calls. sonic-boom loads node:assert; thread-stream and tools.js load the
+//   worker machinery. What each buys is measured in bench/RESULTS.md ("… but pino …" rows).
+//   - lazy-modules: sonic-boom and thread-stream are evaluated on first construction instead of at import.
+//   - pino-worker-threads-on-use: tools.js's `isMainThread` read moves into pino.destination(), where it is used.
+//   Both were checked against pino's source of the version package.json pins exactly; the build fails (it does
+//   not warn) when another pino is installed, when the patched text is not found, or when the lazy modules are
+//   required from anywhere else. An upgrade of pino is then: re-read those files, adjust, bump the pin.
 // - zod needs nothing here: src/ imports `zod/mini`, zod's tree-shakable entry, as a namespace, so esbuild keeps
 //   only the functions src/ calls (≈20 KB of zod; its translations, z.locales, are never referenced and drop out).
 //   zod/mini's object parser has no JIT (only the classic ZodObject compiles a parser with `new Function`), so
@@ -30,16 +36,38 @@ export const SUPERVISOR_NODE_FLAGS = [];
 
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
-/** Requires of these modules become lazy: evaluated when first constructed, not when pino is imported. */
-const LAZY_MODULES = ['sonic-boom', 'thread-stream'];
+/**
+ * The pino these patches were written against: package.json pins it exactly, and the build stops when another
+ * version is bundled, so an upgrade means re-reading pino's source here rather than a silently different bundle.
+ */
+function checkPinnedPino(pinoDir) {
+  const pinned = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies.pino;
+  const bundled = JSON.parse(readFileSync(join(pinoDir, 'package.json'), 'utf8')).version;
+  if (!/^\d+\.\d+\.\d+$/.test(pinned)) throw new Error(`build.mjs patches pino: package.json must pin its exact version, not "${pinned}"`);
+  if (bundled !== pinned) throw new Error(`build.mjs patches pino ${pinned} but ${bundled} is installed: re-check the patches in build.mjs, then update the pin`);
+}
+
+/**
+ * Requires of these modules become lazy: evaluated when first constructed, not when pino is imported. Each is
+ * required by exactly this pino file and used there only inside functions; any other importer fails the build.
+ */
+const LAZY_MODULES = { 'sonic-boom': 'pino/lib/tools.js', 'thread-stream': 'pino/lib/transport.js' };
 
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    const filter = new RegExp(`^(${LAZY_MODULES.join('|')})$`);
-    b.onResolve({ filter }, (args) =>
-      args.pluginData?.real ? undefined : { path: args.path, namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } },
-    );
+    const seen = new Set();
+    const filter = new RegExp(`^(${Object.keys(LAZY_MODULES).join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.pluginData?.real) return undefined;
+      const expected = LAZY_MODULES[args.path];
+      if (args.kind !== 'require-call' || !args.importer.replaceAll('\\', '/').endsWith(`/node_modules/${expected}`)) {
+        return { errors: [{ text: `lazy-modules: ${args.path} is imported by ${args.importer} (${args.kind}), not only by ${expected}: re-check build.mjs` }] };
+      }
+      checkPinnedPino(join(dirname(args.importer), '..'));
+      seen.add(args.path);
+      return { path: args.path, namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } };
+    });
     b.onResolve({ filter: /^lazy-real:/ }, async (args) => {
       const real = await b.resolve(args.path.slice('lazy-real:'.length), { kind: 'require-call', resolveDir: args.resolveDir, pluginData: { real: true } });
       return { path: real.path, errors: real.errors };
@@ -54,6 +82,11 @@ function Lazy(...args) { return new (load())(...args); }
 Object.defineProperty(Lazy, Symbol.hasInstance, { value: (x) => real !== undefined && x instanceof real });
 module.exports = Lazy;`,
     }));
+    b.onEnd((result) => {
+      if (result.errors.length > 0) return undefined;
+      const unused = Object.keys(LAZY_MODULES).filter((name) => !seen.has(name));
+      return { errors: unused.map((name) => ({ text: `lazy-modules: ${LAZY_MODULES[name]} no longer requires ${name}: re-check build.mjs` })) };
+    });
   },
 };
 
@@ -61,19 +94,24 @@ module.exports = Lazy;`,
 const pinoWorkerThreadsOnUse = {
   name: 'pino-worker-threads-on-use',
   setup(b) {
+    let patched = false;
     b.onLoad({ filter: /[\\/]node_modules[\\/]pino[\\/]lib[\\/]tools\.js$/ }, (args) => {
+      checkPinnedPino(join(dirname(args.path), '..'));
       const source = readFileSync(args.path, 'utf8');
       const eager = "const { isMainThread } = require('worker_threads')\n";
       const use = 'if (!opts.sync && isMainThread) {';
       if (!source.includes(eager) || !source.includes(use) || source.split('isMainThread').length !== 3) {
-        // A pino upgrade changed the file: still correct, only worker_threads loads at start-up again.
-        return { contents: source, loader: 'js', warnings: [{ text: 'pino/lib/tools.js changed: worker_threads is loaded eagerly again (+2 MB RSS); update build.mjs' }] };
+        return { errors: [{ text: `pino-worker-threads-on-use: ${args.path} no longer reads isMainThread as this patch expects: re-check build.mjs` }] };
       }
+      patched = true;
       return {
         contents: source.replace(eager, '').replace(use, "if (!opts.sync && require('worker_threads').isMainThread) {"),
         loader: 'js',
       };
     });
+    b.onEnd((result) =>
+      result.errors.length > 0 || patched ? undefined : { errors: [{ text: 'pino-worker-threads-on-use: pino/lib/tools.js was not bundled: re-check build.mjs' }] },
+    );
   },
 };
 

@@ -123,7 +123,10 @@ async function defineKnobs() {
   knob('… but an ES module bundle', await variant('esm', { format: 'esm' }), []);
   knob('… but not minified', await variant('unminified', { minify: false }), []);
   knob('… but no GC after spawn (V8 memory reducer left polling)', await variant('no-startup-gc', { startupGc: false }), []);
-  knob('… but sonic-boom, thread-stream, worker_threads loaded at import', await variant('eager-pino', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
+  // build.mjs's two pino patches, undone one at a time and together: what each buys is why it stays.
+  knob("… but pino's tools.js unpatched (worker_threads loaded at import)", await variant('pino-tools-unpatched', { without: ['pino-worker-threads-on-use'] }), []);
+  knob('… but sonic-boom and thread-stream loaded at import (and worker_threads with thread-stream)', await variant('pino-eager-modules', { without: ['lazy-modules'] }), []);
+  knob('… but pino unpatched (sonic-boom, thread-stream, worker_threads loaded at import)', await variant('pino-unpatched', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
   for (const flag of CANDIDATE_FLAGS) knob(`now + compile cache + ${flag}`, SUPERVISOR, [flag]);
   knob(`shipped: compile cache + ${SUPERVISOR_NODE_FLAGS.join(' ') || '(no flags)'}`, SUPERVISOR, SUPERVISOR_NODE_FLAGS);
 }
