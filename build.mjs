@@ -7,18 +7,24 @@
 //   history module. dist/package.json says "commonjs" so the bundle stays CommonJS inside this "type": "module"
 //   package; on its own (the image copies just the file) a .js file is CommonJS anyway.
 // - Minified: less to read, compile and keep resident (the source string stays in the heap).
-// - sonic-boom and thread-stream, which pino requires at import but uses only for pino.destination() and
-//   transports, are evaluated on first use instead (src/log.ts gives pino its own synchronous destination).
-// - pino's lib/tools.js reads worker_threads.isMainThread at import (+2 MB resident for the worker machinery) but
-//   needs it only inside pino.destination(); the read is moved there.
-// - zod's parsers run without zod's JIT (globalThis.__zod_globalConfig.jitless, set before zod loads): the JIT
-//   compiles each object schema with `new Function` on first parse, ~2 ms for the supervisor's one parse per run.
-// - zod's translated error messages (z.locales, ~40 % of the bundle) are left out: the supervisor words its
-//   own messages, and zod's default English locale stays.
-// - `z` in src/ is an object with just the members src/ uses, so esbuild can leave out (and Node need not
-//   evaluate) the zod schema classes nobody constructs: ~100 KB less to load and ~2 ms less start-up.
+// - Two patches to pino stay, because pino offers no supported way to avoid what they avoid: src/log.ts already
+//   gives pino its own synchronous destination (the documented `{ write }` object), yet pino's lib/tools.js and
+//   lib/transport.js require sonic-boom, thread-stream and worker_threads at import, for pino.destination() and
+//   transports the supervisor never calls. sonic-boom loads node:assert; thread-stream and tools.js load the
+//   worker machinery. What each buys is measured in bench/RESULTS.md ("… but pino …" rows); in the run of
+//   2026-12-04, against today's bundle (compile cache, 100 runs each), both undone cost 1.13× the start-up
+//   and +1.1 MiB RSS (+0.03× of an idle Node, on a 1.15× target), lazy-modules alone 1.11×, tools.js alone 1.05×.
+//   - lazy-modules: sonic-boom and thread-stream are evaluated on first construction instead of at import.
+//   - pino-worker-threads-on-use: tools.js's `isMainThread` read moves into pino.destination(), where it is used.
+//   Both were checked against pino's source of the version package.json pins exactly; the build fails (it does
+//   not warn) when another pino is installed, when the patched text is not found, or when the lazy modules are
+//   required from anywhere else. An upgrade of pino is then: re-read those files, adjust, bump the pin.
+// - zod needs nothing here: src/ imports `zod/mini`, zod's tree-shakable entry, as a namespace, so esbuild keeps
+//   only the functions src/ calls (≈20 KB of zod; its translations, z.locales, are never referenced and drop out).
+//   zod/mini's object parser has no JIT (only the classic ZodObject compiles a parser with `new Function`), so
+//   zod's `jitless` setting has nothing to switch off and is not set.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,16 +38,38 @@ export const SUPERVISOR_NODE_FLAGS = [];
 
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
-/** Requires of these modules become lazy: evaluated when first constructed, not when pino is imported. */
-const LAZY_MODULES = ['sonic-boom', 'thread-stream'];
+/**
+ * The pino these patches were written against: package.json pins it exactly, and the build stops when another
+ * version is bundled, so an upgrade means re-reading pino's source here rather than a silently different bundle.
+ */
+function checkPinnedPino(pinoDir) {
+  const pinned = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies.pino;
+  const bundled = JSON.parse(readFileSync(join(pinoDir, 'package.json'), 'utf8')).version;
+  if (!/^\d+\.\d+\.\d+$/.test(pinned)) throw new Error(`build.mjs patches pino: package.json must pin its exact version, not "${pinned}"`);
+  if (bundled !== pinned) throw new Error(`build.mjs patches pino ${pinned} but ${bundled} is installed: re-check the patches in build.mjs, then update the pin`);
+}
+
+/**
+ * Requires of these modules become lazy: evaluated when first constructed, not when pino is imported. Each is
+ * required by exactly this pino file and used there only inside functions; any other importer fails the build.
+ */
+const LAZY_MODULES = { 'sonic-boom': 'pino/lib/tools.js', 'thread-stream': 'pino/lib/transport.js' };
 
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    const filter = new RegExp(`^(${LAZY_MODULES.join('|')})$`);
-    b.onResolve({ filter }, (args) =>
-      args.pluginData?.real ? undefined : { path: args.path, namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } },
-    );
+    const seen = new Set();
+    const filter = new RegExp(`^(${Object.keys(LAZY_MODULES).join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.pluginData?.real) return undefined;
+      const expected = LAZY_MODULES[args.path];
+      if (args.kind !== 'require-call' || !args.importer.replaceAll('\\', '/').endsWith(`/node_modules/${expected}`)) {
+        return { errors: [{ text: `lazy-modules: ${args.path} is imported by ${args.importer} (${args.kind}), not only by ${expected}: re-check build.mjs` }] };
+      }
+      checkPinnedPino(join(dirname(args.importer), '..'));
+      seen.add(args.path);
+      return { path: args.path, namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } };
+    });
     b.onResolve({ filter: /^lazy-real:/ }, async (args) => {
       const real = await b.resolve(args.path.slice('lazy-real:'.length), { kind: 'require-call', resolveDir: args.resolveDir, pluginData: { real: true } });
       return { path: real.path, errors: real.errors };
@@ -56,6 +84,11 @@ function Lazy(...args) { return new (load())(...args); }
 Object.defineProperty(Lazy, Symbol.hasInstance, { value: (x) => real !== undefined && x instanceof real });
 module.exports = Lazy;`,
     }));
+    b.onEnd((result) => {
+      if (result.errors.length > 0) return undefined;
+      const unused = Object.keys(LAZY_MODULES).filter((name) => !seen.has(name));
+      return { errors: unused.map((name) => ({ text: `lazy-modules: ${LAZY_MODULES[name]} no longer requires ${name}: re-check build.mjs` })) };
+    });
   },
 };
 
@@ -63,91 +96,38 @@ module.exports = Lazy;`,
 const pinoWorkerThreadsOnUse = {
   name: 'pino-worker-threads-on-use',
   setup(b) {
+    let patched = false;
     b.onLoad({ filter: /[\\/]node_modules[\\/]pino[\\/]lib[\\/]tools\.js$/ }, (args) => {
+      checkPinnedPino(join(dirname(args.path), '..'));
       const source = readFileSync(args.path, 'utf8');
       const eager = "const { isMainThread } = require('worker_threads')\n";
       const use = 'if (!opts.sync && isMainThread) {';
       if (!source.includes(eager) || !source.includes(use) || source.split('isMainThread').length !== 3) {
-        // A pino upgrade changed the file: still correct, only worker_threads loads at start-up again.
-        return { contents: source, loader: 'js', warnings: [{ text: 'pino/lib/tools.js changed: worker_threads is loaded eagerly again (+2 MB RSS); update build.mjs' }] };
+        return { errors: [{ text: `pino-worker-threads-on-use: ${args.path} no longer reads isMainThread as this patch expects: re-check build.mjs` }] };
       }
+      patched = true;
       return {
         contents: source.replace(eager, '').replace(use, "if (!opts.sync && require('worker_threads').isMainThread) {"),
         loader: 'js',
       };
     });
-  },
-};
-
-/** zod's classic and core entries re-export every translation as `locales`; only `en` (zod's default) is kept. */
-const zodWithoutLocales = {
-  name: 'zod-without-locales',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
+    b.onEnd((result) =>
+      result.errors.length > 0 || patched ? undefined : { errors: [{ text: 'pino-worker-threads-on-use: pino/lib/tools.js was not bundled: re-check build.mjs' }] },
     );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
-      loader: 'js',
-      resolveDir: join(ROOT, 'node_modules', 'zod', 'v4', 'locales'),
-      contents: "export { default as en } from './en.js';",
-    }));
   },
 };
-
-/**
- * `import { z } from 'zod'` in src/ resolves to `{ object, string, … }`: exactly the members src/ reads as `z.<name>`
- * (found by scanning src/ at every build), re-exported from zod itself. Any other use of `z` fails the build
- * rather than producing a bundle with a missing member.
- */
-const zodMembersUsed = {
-  name: 'zod-members-used',
-  setup(b) {
-    const srcDir = join(ROOT, 'src');
-    b.onResolve({ filter: /^zod$/ }, (args) =>
-      args.importer.startsWith(srcDir) && args.kind === 'import-statement' ? { path: 'zod', namespace: 'zod-members-used' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-members-used' }, async () => {
-      const zod = await import('zod');
-      const used = new Set();
-      const problems = [];
-      for (const file of sourceFiles(srcDir)) {
-        const code = readFileSync(file, 'utf8').replace(/^import\b[^;]*;/gm, '').replace(/\/\/.*$/gm, '');
-        if (!/from 'zod'/.test(readFileSync(file, 'utf8'))) continue;
-        for (const m of code.matchAll(/\bz\b(\s*\.\s*([A-Za-z_$][\w$]*))?/g)) {
-          if (m[2]) used.add(m[2]);
-          else problems.push(`${file}: \`z\` used other than as z.<member>`);
-        }
-      }
-      if (problems.length > 0) return { errors: problems.map((text) => ({ text })) };
-      const members = [...used].filter((name) => name in zod.z).sort();
-      return {
-        loader: 'js',
-        resolveDir: ROOT,
-        contents: `import { ${members.join(', ')} } from 'zod';\nexport const z = { ${members.join(', ')} };\n`,
-      };
-    });
-  },
-};
-
-function sourceFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
-  );
-}
 
 /** The build's own plugins, by name; `buildBundle({ without: [name] })` drops one (bench/ measures each). */
-export const PLUGINS = [zodMembersUsed, lazyModules, pinoWorkerThreadsOnUse, zodWithoutLocales];
+export const PLUGINS = [lazyModules, pinoWorkerThreadsOnUse];
 
 /**
  * Builds the bundle. The options exist for bench/run.mjs, which builds variants to show what each choice buys:
- * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `zodJit` (true: zod compiles its parsers),
- * `startupGc` (false: no GC after spawn, see src/supervisor.ts).
+ * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `startupGc` (false: no GC after spawn, see
+ * src/cli/startup-gc.ts).
  */
-export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), format = 'cjs', minify = true, without = [], zodJit = false, startupGc = true } = {}) {
+export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), format = 'cjs', minify = true, without = [], startupGc = true } = {}) {
   const banner = [
     '"use strict";',
-    // Before any module: zod reads its global config when it loads and when each schema is built.
-    zodJit ? '' : 'globalThis.__zod_globalConfig={jitless:true};',
     // An ES module bundle has no require() of its own; pino and the CommonJS dependencies call it.
     format === 'esm' ? "import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);" : '',
   ].join('');

@@ -21,7 +21,7 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, tmpdir, totalmem, release } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SUPERVISOR_NODE_FLAGS, buildBundle } from '../build.mjs';
 
@@ -60,9 +60,11 @@ const compileCache = join(work, 'node-compile-cache');
 const BASE_ENV = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: work, LANG: 'C.UTF-8' };
 
 // A minimal Node supervisor: spawn the child in its own group, forward signals, exit with its code. The floor for
-// any supervisor written in Node (what `node -e ''` costs, plus child_process and a spawn).
-const BARE_NODE = `const c=require('node:child_process').spawn(${JSON.stringify(probeCommand[0])},${JSON.stringify(probeCommand.slice(1))},{stdio:'inherit',detached:true});
-for(const s of ['SIGTERM','SIGINT','SIGHUP','SIGUSR1'])process.on(s,()=>c.kill(s));
+// any supervisor written in Node (what `node -e ''` costs, plus child_process and a spawn). The handlers go in
+// before the spawn, as the supervisor's do: as PID 1 of a namespace a TERM that arrives before any handler is
+// dropped by the kernel, and the run would wait for an exit that never comes.
+const BARE_NODE = `let c;for(const s of ['SIGTERM','SIGINT','SIGHUP','SIGUSR1'])process.on(s,()=>c.kill(s));
+c=require('node:child_process').spawn(${JSON.stringify(probeCommand[0])},${JSON.stringify(probeCommand.slice(1))},{stdio:'inherit',detached:true});
 c.on('exit',(code,sig)=>process.exit(sig?128:code));`;
 
 // ---------------------------------------------------------------- the rows
@@ -122,10 +124,11 @@ async function defineKnobs() {
   knob('now + compile cache, SUPERVISOR_LOG_FORMAT=pretty', SUPERVISOR, [], { NODE_COMPILE_CACHE: compileCache, SUPERVISOR_LOG_FORMAT: 'pretty' });
   knob('… but an ES module bundle', await variant('esm', { format: 'esm' }), []);
   knob('… but not minified', await variant('unminified', { minify: false }), []);
-  knob('… but all of zod (every member, every locale)', await variant('all-zod', { without: ['zod-members-used', 'zod-without-locales'] }), []);
-  knob("… but zod's JIT on", await variant('zod-jit', { zodJit: true }), []);
   knob('… but no GC after spawn (V8 memory reducer left polling)', await variant('no-startup-gc', { startupGc: false }), []);
-  knob('… but sonic-boom, thread-stream, worker_threads loaded at import', await variant('eager-pino', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
+  // build.mjs's two pino patches, undone one at a time and together: what each buys is why it stays.
+  knob("… but pino's tools.js unpatched (worker_threads loaded at import)", await variant('pino-tools-unpatched', { without: ['pino-worker-threads-on-use'] }), []);
+  knob('… but sonic-boom and thread-stream loaded at import (and worker_threads with thread-stream)', await variant('pino-eager-modules', { without: ['lazy-modules'] }), []);
+  knob('… but pino unpatched (sonic-boom, thread-stream, worker_threads loaded at import)', await variant('pino-unpatched', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
   for (const flag of CANDIDATE_FLAGS) knob(`now + compile cache + ${flag}`, SUPERVISOR, [flag]);
   knob(`shipped: compile cache + ${SUPERVISOR_NODE_FLAGS.join(' ') || '(no flags)'}`, SUPERVISOR, SUPERVISOR_NODE_FLAGS);
 }
@@ -193,7 +196,7 @@ function primeCompileCache(flagSets, bundles) {
 
 // ---------------------------------------------------------------- one wrapper process, with the child's report lines
 class Run {
-  constructor(row, { idle }) {
+  constructor(row) {
     this.row = row;
     this.lines = [];
     this.waiters = [];
@@ -284,7 +287,7 @@ class Run {
 const ns = (a, b) => Number(a - b) / 1e6; // ms
 
 async function startStopOnce(row, sample) {
-  const run = new Run(row, { idle: false });
+  const run = new Run(row);
   try {
     if (row.kind === 'lifetime') {
       const end = await run.exited;
@@ -297,7 +300,9 @@ async function startStopOnce(row, sample) {
     await sleep(5); // let the wrapper go idle after its own start-up
     const t1 = process.hrtime.bigint();
     run.kill('SIGTERM');
-    const end = await run.exited;
+    let timer;
+    const end = await Promise.race([run.exited, new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`${row.name}: no exit within 20 s of TERM`)), 20_000)))]);
+    clearTimeout(timer);
     const got = run.line('G', 15);
     const last = run.line('X');
     if (!got || !last || end.code !== 0) throw new Error(`${row.name}: TERM did not reach the child or exit 0 (exit ${end.code}/${end.signal}); stderr:\n${run.err.slice(-2000)}`);
@@ -393,7 +398,7 @@ async function main() {
 
   log(`phase 2: every wrapper idles side by side for ${args.idle} s (memory, CPU), then ${args.signals} HUP and USR1 each`);
   const idleRows = [...ROWS.filter((r) => r.kind !== 'lifetime' && !r.inNamespace), { name: 'idle node (nothing loaded)', argv: [NODE, '-e', 'setTimeout(() => {}, 2 ** 31 - 1)'], kind: 'idle-node' }, ...KNOBS];
-  const runs = idleRows.map((row) => new Run(row, { idle: true }));
+  const runs = idleRows.map((row) => new Run(row));
   const idle = new Map();
   try {
     await Promise.all(runs.map((r) => r.ready()));
@@ -448,8 +453,8 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
     `Generated by \`${['node bench/run.mjs', ...process.argv.slice(2)].join(' ')}\` (\`npm run bench\` runs it with the defaults) on ${began.toISOString()} in ${seconds.toFixed(0)} s. Do not edit: rerun. Method: bench/README.md.`,
     '',
     `- machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}; load average at start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (shared machine: compare ratios, not absolutes)`,
-    `- node ${process.version} (${NODE}); tini ${versionOf(['tini', '--version'])}; dumb-init ${versionOf(['dumb-init', '--version'])}; bash ${versionOf(['bash', '-c', 'echo $BASH_VERSION'])}`,
-    `- supervisor: ${SUPERVISOR} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE set (primed by the warm-up runs, as the image primes it at build time), ROLE=web, \`gunicorn\` on PATH = the child`,
+    `- node ${process.version} (${shownPath(NODE)}); tini ${versionOf(['tini', '--version'])}; dumb-init ${versionOf(['dumb-init', '--version'])}; bash ${versionOf(['bash', '-c', 'echo $BASH_VERSION'])}`,
+    `- supervisor: ${shownPath(SUPERVISOR)} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE set (primed by the warm-up runs, as the image primes it at build time), ROLE=web, \`gunicorn\` on PATH = the child`,
     `- child: ${probe.description}`,
     `- samples: ${args.runs} start/stop runs per row, interleaved in random order; ${args.signals} HUP + ${args.signals} USR1 per row; idle ${args.idle} s with every wrapper alive side by side${args.nice ? `; everything runs at niceness ${args.nice}` : ''}`,
     `- processes on this machine: ${processCount} (the supervisor reads /proc/*/stat and /proc/*/environ of every process once when its child exits; a container has a handful)`,
@@ -469,6 +474,7 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
   lines.push(
     `| start-up, median | ${fmt(supStart)} ms | ≤ 1.3× bare node | ${ratio(supStart, bareStart)} (vs \`node -e ''\` lifetime: ${ratio(supStart, nodeE)}) | ${ratio(supStart, tiniStart)} | ${ok(supStart <= 1.3 * bareStart)} |`,
     `| idle RSS | ${fmt(supIdle.rss, 1)} MiB | ≤ 1.15× idle node | ${ratio(supIdle.rss, idleNode.rss)} (vs bare node supervisor: ${ratio(supIdle.rss, bareIdle.rss)}) | ${ratio(supIdle.rss, tiniIdle.rss)} | ${ok(supIdle.rss <= 1.15 * idleNode.rss)} |`,
+    `| idle USS (private memory) | ${fmt(supIdle.uss, 1)} MiB | ≤ 1.3× idle node | ${ratio(supIdle.uss, idleNode.uss)} (vs bare node supervisor: ${ratio(supIdle.uss, bareIdle.uss)}) | ${ratio(supIdle.uss, tiniIdle.uss)} | ${ok(supIdle.uss <= 1.3 * idleNode.uss)} |`,
     `| forwarding p99 (TERM, HUP, USR1) | ${fmt(fwdP99, 3)} ms (the machine's floor, child signalled directly: ${fmt(Math.max(p99(get('child directly').hup), p99(get('child directly').usr1), p99(get('child directly').term)), 3)} ms) | ≤ 1 ms | ${ratio(fwdP99, Math.max(p99(get('bare node (spawn + forward)').hup), p99(get('bare node (spawn + forward)').usr1), p99(get('bare node (spawn + forward)').term)))} | ${ratio(fwdP99, Math.max(p99(get('tini --').hup), p99(get('tini --').usr1), p99(get('tini --').term)))} | ${ok(fwdP99 <= 1)} |`,
     `| stop overhead, median / p99 | ${fmt(stopMed)} / ${fmt(stopP99)} ms${nsStop ? ` (own PID namespace, as in a container: ${fmt(median(nsStop))} / ${fmt(p99(nsStop))} ms; bare node there: ${fmt(median(get('bare node, own PID namespace').stop))} ms)` : ''} | ≤ 5 ms | ${ratio(stopMed, median(get('bare node (spawn + forward)').stop))} | ${ratio(stopMed, median(get('tini --').stop))} | ${nsStop ? `container: median ${ok(median(nsStop) <= 5)}, p99 ${ok(p99(nsStop) <= 5)}; host: ${ok(stopP99 <= 5)}` : ok(stopP99 <= 5)} |`,
     `| idle CPU over ${args.idle} s | ${fmt(supIdle.cpuMs, 3)} ms (${supIdle.ticks} ticks, ${supIdle.switches} wake-ups; ${fmt(supIdle.settleMs, 1)} ms in the ${SETTLE_S} s before) | 0 | | | ${ok(supIdle.ticks === 0 && supIdle.switches === 0)} |`,
@@ -528,6 +534,12 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
   }
   lines.push('');
   return `${lines.join('\n')}\n`;
+}
+
+/** A path as RESULTS.md shows it: relative to the checkout, so the file says nothing about the machine's layout. */
+function shownPath(path) {
+  const inside = relative(ROOT, path);
+  return inside.startsWith('..') || isAbsolute(inside) ? basename(path) : inside;
 }
 
 function versionOf(argv) {

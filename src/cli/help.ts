@@ -1,5 +1,4 @@
 // --help, generated from the zod schemas and the role policies: there is no hand-kept list to go stale.
-import type { z } from 'zod';
 import { commonSchema } from '../config/common.js';
 import { infoOf } from '../config/variables.js';
 import { ROLES, ROLE_NAMES } from '../roles/index.js';
@@ -35,7 +34,7 @@ export function renderHelp(version: string): string {
   return `${sections.join('\n')}\n`;
 }
 
-function variablesSection(title: string, shape: Record<string, z.ZodType | undefined>): string {
+function variablesSection(title: string, shape: Readonly<Record<string, unknown>>): string {
   const lines = [`${title}:`];
   for (const [name, schema] of Object.entries(shape)) {
     if (name === 'ROLE') {

@@ -1,19 +1,19 @@
 // Variables every role shares: stop timing, the supervisor's log level and mode, the probe endpoint.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import type { Settings } from '../supervise/plan.js';
-import { filePath, integer, oneOf, seconds } from './variables.js';
+import { filePath, integer, oneOf, secondsAsMs } from './variables.js';
 
 export const commonSchema = z.object({
-  STOP_TIMEOUT: seconds(3600, {
+  STOP_TIMEOUT: secondsAsMs(3600, {
     default: '25',
     help: 'Seconds the program gets to stop gracefully after the stop signal before the hard-stop step (inside Kubernetes\' default 30 s grace).',
   }),
-  DRAIN_DELAY: seconds(3600, {
+  DRAIN_DELAY: secondsAsMs(3600, {
     default: '0',
     help: 'web: seconds between the stop request and the stop signal, so load balancers stop routing first; the program keeps serving meanwhile.',
   }),
-  ESCALATION_GRACE: seconds(3600, {
+  ESCALATION_GRACE: secondsAsMs(3600, {
     default: '3',
     help: 'Seconds between the hard-stop step and SIGKILL to the whole process group.',
   }),
@@ -26,13 +26,13 @@ export const commonSchema = z.object({
     default: 'supervise',
     help: 'exec replaces the supervisor with the program (no deadline, no lifecycle log after start; refused for worker).',
   }, (v) => v.toLowerCase()),
-  PROBE_PORT: integer(1, 65535, {
+  PROBE_PORT: z.optional(integer(1, 65535, {
     help: 'Port of the supervisor\'s HTTP probe endpoint (GET /live, /ready) on every address of the pod; unset = no endpoint.',
-  }).optional(),
-  PROBE_HEARTBEAT_FILE: filePath({
+  })),
+  PROBE_HEARTBEAT_FILE: z.optional(filePath({
     help: 'A file the program touches while its main loop runs; /live fails when it is older than PROBE_HEARTBEAT_MAX_AGE. Unset = not checked.',
-  }).optional(),
-  PROBE_HEARTBEAT_MAX_AGE: seconds(86400, {
+  })),
+  PROBE_HEARTBEAT_MAX_AGE: secondsAsMs(86400, {
     default: '60',
     help: 'Seconds after which the heartbeat file counts as stale (the program hung).',
   }),

@@ -1,5 +1,5 @@
 // process.env -> Plan, or the full list of problems. Pure: the caller passes the environment in.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { commonSchema, toSettings } from '../config/common.js';
 import { infoOf } from '../config/variables.js';
 import { ROLES, ROLE_NAMES, findRole } from '../roles/index.js';
@@ -92,7 +92,7 @@ function valueOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
-function validate<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv, problems: Problem[]): z.output<S> | undefined {
+function validate<S extends z.ZodMiniObject>(schema: S, env: NodeJS.ProcessEnv, problems: Problem[]): z.output<S> | undefined {
   const input: Record<string, string | undefined> = {};
   for (const [name, variable] of Object.entries(schema.shape)) {
     input[name] = valueOf(env, name) ?? infoOf(variable)?.default;

@@ -8,6 +8,13 @@ export function processState(pid: number): string | undefined {
 }
 
 /**
+ * File times come from the kernel's coarse clock, up to one tick (10 ms at HZ=100) behind Date.now(): a heartbeat
+ * written right after the spawn may carry a time just before it and is still this run's. An earlier run's last
+ * heartbeat is older than that by the whole restart.
+ */
+const CLOCK_TICK_SLACK_MS = 50;
+
+/**
  * Milliseconds since `file` was last modified, or undefined when it does not exist or was last touched before
  * `since` (a heartbeat left by an earlier run of the program in the same volume does not count).
  */
@@ -18,6 +25,6 @@ export function heartbeatAge(file: string, since: number, now = Date.now()): num
   } catch {
     return undefined;
   }
-  if (mtimeMs < since) return undefined;
+  if (mtimeMs < since - CLOCK_TICK_SLACK_MS) return undefined;
   return Math.max(0, now - mtimeMs);
 }

@@ -1,6 +1,6 @@
 // ROLE=beat: the celery beat scheduler. It saves its schedule on TERM and INT only; QUIT, HUP and USR1
 // take their default action (exit without saving). Exactly one beat may run per schedule.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineRole } from './types.js';
 import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 import { filePath } from '../config/variables.js';
@@ -9,7 +9,7 @@ import { celeryApp, celeryLogLevel } from './worker.js';
 const schema = z.object({
   CELERY_APP: celeryApp(),
   CELERY_LOGLEVEL: celeryLogLevel(),
-  CELERY_BEAT_SCHEDULE: filePath({ help: 'Schedule file (-s); unset = celerybeat-schedule in the working directory.' }).optional(),
+  CELERY_BEAT_SCHEDULE: z.optional(filePath({ help: 'Schedule file (-s); unset = celerybeat-schedule in the working directory.' })),
 });
 
 const SAVE_FIRST = 'the default action would end beat without saving its schedule';

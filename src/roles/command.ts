@@ -1,6 +1,6 @@
 // `supervisor.js -- CMD ARGS…`: a one-off program (Kubernetes Job/CronJob: migrations, clean-ups) with the
 // same deadline, logging and exit codes. Its semantics are unknown, so signals reach it as they were sent.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineRole, type Role } from './types.js';
 import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 

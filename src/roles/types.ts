@@ -1,8 +1,8 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Plan, Settings, SignalPolicy } from '../supervise/plan.js';
 
 /** A role is data: its variables, the command it runs and what each signal means to that command. No I/O. */
-export interface Role<Schema extends z.ZodObject = z.ZodObject> {
+export interface Role<Schema extends z.ZodMiniObject = z.ZodMiniObject> {
   name: string;
   summary: string;
   /** The role's own variables (the common ones live in config/common.ts). */
@@ -17,6 +17,6 @@ export interface Role<Schema extends z.ZodObject = z.ZodObject> {
 }
 
 /** Keeps each role file's `argv` typed by its own schema while the registry holds them side by side. */
-export function defineRole<Schema extends z.ZodObject>(role: Role<Schema>): Role {
+export function defineRole<Schema extends z.ZodMiniObject>(role: Role<Schema>): Role {
   return role;
 }

@@ -1,6 +1,6 @@
 // ROLE=web: the gunicorn master. Facts from gunicorn's arbiter: TERM = graceful stop (listeners closed,
 // in-flight requests finish), INT/QUIT = quick stop (requests dropped), HUP = graceful reload.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineRole } from './types.js';
 import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 import { integer, oneOf, pythonTarget, workerClass } from '../config/variables.js';

@@ -3,7 +3,7 @@
 // first cancels the running tasks: RETRY; acks_late messages go back to the queue; exit 1 on 5.2, 0 on 5.5 after a
 // TERM); TERM to a pool child kills its task. A second TERM aborted the warm shutdown up to 5.2 (harmless since 5.3):
 // the supervisor sends one TERM whatever the release.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineRole } from './types.js';
 import { POWER_FAILURE_STOP, SUPERVISOR_ONLY_RULES } from './shared-rules.js';
 import { integer, nameList, oneOf, pythonTarget } from '../config/variables.js';
@@ -24,7 +24,7 @@ const schema = z.object({
   CELERY_CONCURRENCY: integer(1, 1024, { default: '2', help: 'Pool processes (--concurrency).' }),
   CELERY_MAX_TASKS_PER_CHILD: integer(1, 2147483647, { default: '1000', help: 'Tasks a pool process runs before it is replaced (--max-tasks-per-child).' }),
   CELERY_PREFETCH: integer(0, 65535, { default: '1', help: 'Messages prefetched per process, 0 = unlimited (--prefetch-multiplier).' }),
-  CELERY_QUEUES: nameList({ help: 'Queues to consume, comma-separated (-Q); unset = celery\'s default queue.' }).optional(),
+  CELERY_QUEUES: z.optional(nameList({ help: 'Queues to consume, comma-separated (-Q); unset = celery\'s default queue.' })),
 });
 
 export const worker = defineRole({

@@ -113,6 +113,10 @@ describe('heartbeat age', () => {
       utimesSync(file, (now - 5000) / 1000, (now - 5000) / 1000);
       expect(heartbeatAge(file, now - 10_000, now)).toBeCloseTo(5000, -1);
       expect(heartbeatAge(file, now - 1000, now), 'left by an earlier run').toBeUndefined();
+      // File times come from the kernel's coarse clock (one tick behind, up to 10 ms): a touch right after the
+      // spawn can carry a time a little before the supervisor's Date.now() at spawn, and is this run's.
+      utimesSync(file, (now - 8) / 1000, (now - 8) / 1000);
+      expect(heartbeatAge(file, now, now + 1000), 'touched at the spawn, stamped one clock tick early').toBe(1008);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
