@@ -29,7 +29,8 @@ const WORKER = `${PREFIX}worker`;
 const BEAT = `${PREFIX}beat`;
 /** The value the Kubernetes manifests take from the Secret eveai-redis (key url). */
 const REDIS_URL = 'redis://redis:6379/0';
-const SUPERVISOR_ARGV = ['node', '/app/dist/supervisor.js'];
+/** The image's CMD: node, the flags build.mjs declares (SUPERVISOR_NODE_FLAGS), the bundle. */
+const SUPERVISOR_ARGV = ['node', '--max-semi-space-size=1', '/app/dist/supervisor.js'];
 
 // ---- Python run inside the containers (python3 -c CODE ARGS...: no shell anywhere) ------------------------
 
