@@ -50,7 +50,8 @@ function checkPinnedPino(pinoDir) {
   const pinned = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies.pino;
   const bundled = JSON.parse(readFileSync(join(pinoDir, 'package.json'), 'utf8')).version;
   if (!/^\d+\.\d+\.\d+$/.test(pinned)) throw new Error(`build.mjs patches pino: package.json must pin its exact version, not "${pinned}"`);
-  if (bundled !== pinned) throw new Error(`build.mjs patches pino ${pinned} but ${bundled} is installed: re-check the patches in build.mjs, then update the pin`);
+  if (bundled !== pinned)
+    throw new Error(`build.mjs patches pino ${pinned} but ${bundled} is installed: re-check the patches in build.mjs, then update the pin`);
 }
 
 /**
@@ -68,14 +69,24 @@ const lazyModules = {
       if (args.pluginData?.real) return undefined;
       const expected = LAZY_MODULES[args.path];
       if (args.kind !== 'require-call' || !args.importer.replaceAll('\\', '/').endsWith(`/node_modules/${expected}`)) {
-        return { errors: [{ text: `lazy-modules: ${args.path} is imported by ${args.importer} (${args.kind}), not only by ${expected}: re-check build.mjs` }] };
+        return {
+          errors: [
+            {
+              text: `lazy-modules: ${args.path} is imported by ${args.importer} (${args.kind}), not only by ${expected}: re-check build.mjs`,
+            },
+          ],
+        };
       }
       checkPinnedPino(join(dirname(args.importer), '..'));
       seen.add(args.path);
       return { path: args.path, namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } };
     });
     b.onResolve({ filter: /^lazy-real:/ }, async (args) => {
-      const real = await b.resolve(args.path.slice('lazy-real:'.length), { kind: 'require-call', resolveDir: args.resolveDir, pluginData: { real: true } });
+      const real = await b.resolve(args.path.slice('lazy-real:'.length), {
+        kind: 'require-call',
+        resolveDir: args.resolveDir,
+        pluginData: { real: true },
+      });
       return { path: real.path, errors: real.errors };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
@@ -91,7 +102,9 @@ module.exports = Lazy;`,
     b.onEnd((result) => {
       if (result.errors.length > 0) return undefined;
       const unused = Object.keys(LAZY_MODULES).filter((name) => !seen.has(name));
-      return { errors: unused.map((name) => ({ text: `lazy-modules: ${LAZY_MODULES[name]} no longer requires ${name}: re-check build.mjs` })) };
+      return {
+        errors: unused.map((name) => ({ text: `lazy-modules: ${LAZY_MODULES[name]} no longer requires ${name}: re-check build.mjs` })),
+      };
     });
   },
 };
@@ -107,7 +120,11 @@ const pinoWorkerThreadsOnUse = {
       const eager = "const { isMainThread } = require('worker_threads')\n";
       const use = 'if (!opts.sync && isMainThread) {';
       if (!source.includes(eager) || !source.includes(use) || source.split('isMainThread').length !== 3) {
-        return { errors: [{ text: `pino-worker-threads-on-use: ${args.path} no longer reads isMainThread as this patch expects: re-check build.mjs` }] };
+        return {
+          errors: [
+            { text: `pino-worker-threads-on-use: ${args.path} no longer reads isMainThread as this patch expects: re-check build.mjs` },
+          ],
+        };
       }
       patched = true;
       return {
@@ -116,7 +133,9 @@ const pinoWorkerThreadsOnUse = {
       };
     });
     b.onEnd((result) =>
-      result.errors.length > 0 || patched ? undefined : { errors: [{ text: 'pino-worker-threads-on-use: pino/lib/tools.js was not bundled: re-check build.mjs' }] },
+      result.errors.length > 0 || patched
+        ? undefined
+        : { errors: [{ text: 'pino-worker-threads-on-use: pino/lib/tools.js was not bundled: re-check build.mjs' }] },
     );
   },
 };
@@ -129,7 +148,13 @@ export const PLUGINS = [lazyModules, pinoWorkerThreadsOnUse];
  * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `startupGc` (false: no GC after spawn, see
  * src/cli/startup-gc.ts).
  */
-export async function buildBundle({ outfile = join(ROOT, 'dist', 'supervisor.js'), format = 'cjs', minify = true, without = [], startupGc = true } = {}) {
+export async function buildBundle({
+  outfile = join(ROOT, 'dist', 'supervisor.js'),
+  format = 'cjs',
+  minify = true,
+  without = [],
+  startupGc = true,
+} = {}) {
   const banner = [
     '"use strict";',
     // An ES module bundle has no require() of its own; pino and the CommonJS dependencies call it.

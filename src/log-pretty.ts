@@ -29,19 +29,25 @@ export function prettyLine(json: string, colours: boolean): string {
   }
   const level = String(fields.level ?? '');
   const time = typeof fields.time === 'string' ? fields.time.slice(11, 23) : '';
-  const tail = withoutControls(Object.entries(fields)
-    .filter(([key]) => !HEAD_FIELDS.has(key))
-    .map(([key, value]) => `${key}=${typeof value === 'string' && /^[!#-<>-~]+$/.test(value) ? value : JSON.stringify(value)}`)
-    .join(' '));
+  const tail = withoutControls(
+    Object.entries(fields)
+      .filter(([key]) => !HEAD_FIELDS.has(key))
+      .map(([key, value]) => `${key}=${typeof value === 'string' && /^[!#-<>-~]+$/.test(value) ? value : JSON.stringify(value)}`)
+      .join(' '),
+  );
   const paint = (code: string | undefined, text: string) => (colours && code ? `${code}${text}${RESET}` : text);
-  return [
-    paint(DIM, time),
-    paint(LEVEL_COLOURS[level], level.toUpperCase().padEnd(5)),
-    paint(DIM, `supervisor[${String(fields.pid ?? '?')}]`),
-    String(fields.event ?? '').padEnd(18),
-    withoutControls(String(fields.msg ?? '')),
-    tail === '' ? '' : ` ${paint(DIM, tail)}`,
-  ].join(' ').trimEnd() + '\n';
+  return (
+    [
+      paint(DIM, time),
+      paint(LEVEL_COLOURS[level], level.toUpperCase().padEnd(5)),
+      paint(DIM, `supervisor[${String(fields.pid ?? '?')}]`),
+      String(fields.event ?? '').padEnd(18),
+      withoutControls(String(fields.msg ?? '')),
+      tail === '' ? '' : ` ${paint(DIM, tail)}`,
+    ]
+      .join(' ')
+      .trimEnd() + '\n'
+  );
 }
 
 /** A message or field may quote a path or a variable's value: its control characters (a terminal escape sequence) are shown, not obeyed. */

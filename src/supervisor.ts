@@ -16,7 +16,10 @@ if (args.ok && args.mode === 'help') {
 } else {
   // Read before validation so config errors are logged at the requested level and format; an invalid value is
   // reported by validation.
-  const log = createLogger((process.env.SUPERVISOR_LOG_LEVEL ?? 'info').toLowerCase(), (process.env.SUPERVISOR_LOG_FORMAT ?? 'auto').toLowerCase());
+  const log = createLogger(
+    (process.env.SUPERVISOR_LOG_LEVEL ?? 'info').toLowerCase(),
+    (process.env.SUPERVISOR_LOG_FORMAT ?? 'auto').toLowerCase(),
+  );
   const fail = installLastResort(log);
   runCommand(args, log).then((code) => exit(log, code), fail);
 }

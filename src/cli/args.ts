@@ -31,6 +31,7 @@ export function parseArgs(args: readonly string[]): Args {
   }
   if (separator === -1) return { ok: true, mode };
   const command = args.slice(separator + 1);
-  if (command.length === 0 || command[0] === '') return { ok: false, problem: '-- must be followed by a command, e.g. -- flask db upgrade' };
+  if (command.length === 0 || command[0] === '')
+    return { ok: false, problem: '-- must be followed by a command, e.g. -- flask db upgrade' };
   return { ok: true, mode, command };
 }

@@ -36,17 +36,26 @@ function validatedPlan(command: readonly string[] | undefined, log: Logger): Pla
   const loaded = loadPlan(process.env, command);
   for (const { variable, intended } of loaded.nearMisses) {
     // The name only: the value of a variable we do not own may be a secret.
-    log.warn({ event: 'config.near_miss', variable, did_you_mean: intended }, `${variable} is not a variable the supervisor reads; did you mean ${intended}?`);
+    log.warn(
+      { event: 'config.near_miss', variable, did_you_mean: intended },
+      `${variable} is not a variable the supervisor reads; did you mean ${intended}?`,
+    );
   }
   if (!loaded.ok) {
     for (const { variable, value, expected } of loaded.problems) {
       const given = shown(value);
-      log.error({ event: 'config.invalid', variable, value: given, expected }, `${variable}=${JSON.stringify(given)}: expected ${expected}`);
+      log.error(
+        { event: 'config.invalid', variable, value: given, expected },
+        `${variable}=${JSON.stringify(given)}: expected ${expected}`,
+      );
     }
     return undefined;
   }
   for (const { variable, value, advice } of loaded.advice) {
-    log.warn({ event: 'config.advice', variable, value: shown(value), advice }, `${variable}=${JSON.stringify(shown(value))} is valid, but use ${advice}`);
+    log.warn(
+      { event: 'config.advice', variable, value: shown(value), advice },
+      `${variable}=${JSON.stringify(shown(value))} is valid, but use ${advice}`,
+    );
   }
   return loaded.plan;
 }

@@ -55,7 +55,11 @@ export function renderSignalTable(roles: readonly Role[]): string {
   const rule = `|---|${roles.map(() => '---').join('|')}|`;
   const rows = HANDLED_SIGNALS.map((signal) => `| ${signal} | ${roles.map((r) => describeRule(r.policy.rules[signal])).join(' | ')} |`);
   const hardStop = `| stop deadline | ${roles
-    .map((r) => (r.policy.hardStop ? `${r.policy.hardStop.signal} to the ${r.policy.hardStop.target}: ${r.policy.hardStop.why}` : 'SIGKILL to the group at once'))
+    .map((r) =>
+      r.policy.hardStop
+        ? `${r.policy.hardStop.signal} to the ${r.policy.hardStop.target}: ${r.policy.hardStop.why}`
+        : 'SIGKILL to the group at once',
+    )
     .join(' | ')} |`;
   return [header, rule, ...rows, hardStop].join('\n');
 }

@@ -34,7 +34,10 @@ export async function runPlan(plan: Plan, log: Logger): Promise<number> {
   const program = plan.argv[0] ?? '';
   const found = findProgram(program, process.env.PATH);
   if (!found.ok) {
-    log.error({ event: 'child.spawn_failed', program, reason: found.reason, path: process.env.PATH ?? '' }, `cannot run ${program}: ${found.reason} (PATH=${process.env.PATH ?? ''})`);
+    log.error(
+      { event: 'child.spawn_failed', program, reason: found.reason, path: process.env.PATH ?? '' },
+      `cannot run ${program}: ${found.reason} (PATH=${process.env.PATH ?? ''})`,
+    );
     return found.exitCode;
   }
   if (plan.settings.mode === 'exec') execProgram(plan, found.path, log);
@@ -66,7 +69,10 @@ async function stopRequestedBeforeStart(plan: Plan, log: Logger): Promise<number
       logStopSummary(log, timeline, { programCode: null, programSignal: null, survivors: 0, escapees: 0, exitCode });
       return exitCode;
     }
-    log.info({ event: 'signal.dropped', signal, why: 'the program had not started yet' }, `${signal} not passed on: the program had not started yet`);
+    log.info(
+      { event: 'signal.dropped', signal, why: 'the program had not started yet' },
+      `${signal} not passed on: the program had not started yet`,
+    );
   }
   return undefined;
 }
@@ -78,14 +84,20 @@ async function startProbes(plan: Plan, log: Logger): Promise<ProbeServer | undef
     return await startProbeServer(plan, log);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    log.error({ event: 'probe.listen_failed', port: plan.settings.probePort, reason }, `cannot listen on PROBE_PORT ${plan.settings.probePort}: ${reason}; not starting the program`);
+    log.error(
+      { event: 'probe.listen_failed', port: plan.settings.probePort, reason },
+      `cannot listen on PROBE_PORT ${plan.settings.probePort}: ${reason}; not starting the program`,
+    );
     return undefined;
   }
 }
 
 function warnAboutTopology(log: Logger): void {
   if (process.pid === 1) {
-    log.warn({ event: 'supervisor.pid1' }, 'running as PID 1: orphaned processes will not be reaped; put tini in front (ENTRYPOINT ["/usr/bin/tini","-g","--"])');
+    log.warn(
+      { event: 'supervisor.pid1' },
+      'running as PID 1: orphaned processes will not be reaped; put tini in front (ENTRYPOINT ["/usr/bin/tini","-g","--"])',
+    );
   }
   if (process.getuid?.() === 0) {
     log.warn({ event: 'supervisor.root' }, 'running as root: the image runs as a non-root user; run as one unless root is really needed');

@@ -7,7 +7,7 @@ import { filePath, integer, oneOf, secondsAsMs } from './variables.js';
 export const commonSchema = z.object({
   STOP_TIMEOUT: secondsAsMs(3600, {
     default: '25',
-    help: 'Seconds the program gets to stop gracefully after the stop signal before the hard-stop step (inside Kubernetes\' default 30 s grace).',
+    help: "Seconds the program gets to stop gracefully after the stop signal before the hard-stop step (inside Kubernetes' default 30 s grace).",
   }),
   DRAIN_DELAY: secondsAsMs(3600, {
     default: '0',
@@ -17,27 +17,40 @@ export const commonSchema = z.object({
     default: '3',
     help: 'Seconds between the hard-stop step and SIGKILL to the whole process group.',
   }),
-  SUPERVISOR_LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', help: 'Level of the supervisor\'s own JSON log lines.' }, (v) => v.toLowerCase()),
-  SUPERVISOR_LOG_FORMAT: oneOf(LOG_FORMATS, {
-    default: 'auto',
-    help: 'json: one JSON object per line; pretty: one readable line per event; auto: pretty when stderr is a terminal (podman run -it), json otherwise.',
-  }, (v) => v.toLowerCase()),
-  SUPERVISOR_MODE: oneOf(['supervise', 'exec'] as const, {
-    default: 'supervise',
-    help: 'exec replaces the supervisor with the program (no deadline, no lifecycle log after start; refused for worker).',
-  }, (v) => v.toLowerCase()),
-  PROBE_PORT: z.optional(integer(1, 65535, {
-    help: 'Port of the supervisor\'s HTTP probe endpoint (GET /live, /ready) on every address of the pod; unset = no endpoint.',
-  })),
-  PROBE_HEARTBEAT_FILE: z.optional(filePath({
-    help: 'A file the program touches while its main loop runs; /live fails when it is older than PROBE_HEARTBEAT_MAX_AGE. Unset = not checked.',
-  })),
+  SUPERVISOR_LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', help: "Level of the supervisor's own JSON log lines." }, (v) =>
+    v.toLowerCase(),
+  ),
+  SUPERVISOR_LOG_FORMAT: oneOf(
+    LOG_FORMATS,
+    {
+      default: 'auto',
+      help: 'json: one JSON object per line; pretty: one readable line per event; auto: pretty when stderr is a terminal (podman run -it), json otherwise.',
+    },
+    (v) => v.toLowerCase(),
+  ),
+  SUPERVISOR_MODE: oneOf(
+    ['supervise', 'exec'] as const,
+    {
+      default: 'supervise',
+      help: 'exec replaces the supervisor with the program (no deadline, no lifecycle log after start; refused for worker).',
+    },
+    (v) => v.toLowerCase(),
+  ),
+  PROBE_PORT: z.optional(
+    integer(1, 65535, {
+      help: "Port of the supervisor's HTTP probe endpoint (GET /live, /ready) on every address of the pod; unset = no endpoint.",
+    }),
+  ),
+  PROBE_HEARTBEAT_FILE: z.optional(
+    filePath({
+      help: 'A file the program touches while its main loop runs; /live fails when it is older than PROBE_HEARTBEAT_MAX_AGE. Unset = not checked.',
+    }),
+  ),
   PROBE_HEARTBEAT_MAX_AGE: secondsAsMs(86400, {
     default: '60',
     help: 'Seconds after which the heartbeat file counts as stale (the program hung).',
   }),
 });
-
 
 export function toSettings(vars: z.output<typeof commonSchema>): Settings {
   return {
@@ -63,10 +76,12 @@ export function describeSettings(settings: Settings) {
     log_format: settings.logFormat,
     mode: settings.mode,
     // The probe fields only when the endpoint runs: without it they mean nothing.
-    ...(settings.probePort === undefined ? {} : {
-      probe_port: settings.probePort,
-      ...(settings.heartbeatFile === undefined ? {} : { heartbeat_file: settings.heartbeatFile }),
-      heartbeat_max_age_ms: settings.heartbeatMaxAgeMs,
-    }),
+    ...(settings.probePort === undefined
+      ? {}
+      : {
+          probe_port: settings.probePort,
+          ...(settings.heartbeatFile === undefined ? {} : { heartbeat_file: settings.heartbeatFile }),
+          heartbeat_max_age_ms: settings.heartbeatMaxAgeMs,
+        }),
   };
 }

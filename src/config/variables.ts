@@ -30,20 +30,14 @@ const DOTTED = `${IDENTIFIER}(\\.${IDENTIFIER})*`;
 
 /** A whole number written in plain decimal digits (no sign, exponent, spaces or hex). */
 export function integer(min: number, max: number, info: Omit<VariableInfo, 'expected'>): Variable<number> {
-  const schema = z.pipe(
-    z.pipe(z.string().check(z.regex(DIGITS)), z.transform(Number)),
-    z.int().check(z.minimum(min), z.maximum(max)),
-  );
+  const schema = z.pipe(z.pipe(z.string().check(z.regex(DIGITS)), z.transform(Number)), z.int().check(z.minimum(min), z.maximum(max)));
   return described(schema, { ...info, expected: `an integer from ${min} to ${max}` });
 }
 
 /** A duration written in seconds, decimals allowed; the parsed value is in milliseconds, what timers take. */
 export function secondsAsMs(max: number, info: Omit<VariableInfo, 'expected'>): Variable<number> {
   const schema = z.pipe(
-    z.pipe(
-      z.pipe(z.string().check(z.regex(DECIMAL)), z.transform(Number)),
-      z.number().check(z.minimum(0), z.maximum(max)),
-    ),
+    z.pipe(z.pipe(z.string().check(z.regex(DECIMAL)), z.transform(Number)), z.number().check(z.minimum(0), z.maximum(max))),
     z.transform((s: number) => Math.round(s * 1000)),
   );
   return described(schema, { ...info, expected: `a number of seconds from 0 to ${max} (e.g. 25 or 0.5)` });
@@ -84,7 +78,10 @@ export function workerClass(shortNames: readonly string[], info: Omit<VariableIn
 export function nameList(info: Omit<VariableInfo, 'expected'>): Variable<string[]> {
   const item = /^[A-Za-z0-9_.:@/-]+$/;
   const schema = z
-    .pipe(z.string(), z.transform((raw: string) => raw.split(',').map((s) => s.trim())))
+    .pipe(
+      z.string(),
+      z.transform((raw: string) => raw.split(',').map((s) => s.trim())),
+    )
     .check(z.refine((items) => items.every((s) => item.test(s) && !s.startsWith('-'))));
   return described(schema, {
     ...info,

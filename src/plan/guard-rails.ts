@@ -14,13 +14,16 @@ export const REDIS_VISIBILITY_TIMEOUT_MS = 3_600_000;
  */
 export function refusedEnvironment(role: string, env: NodeJS.ProcessEnv): Problem[] {
   if (role !== 'worker' || !env.REMAP_SIGTERM) return [];
-  return [{
-    variable: 'REMAP_SIGTERM',
-    // Not one of the supervisor's variables: its value is not logged.
-    value: '(set, value not shown)',
-    expected: 'unset for ROLE=worker: it turns celery\'s warm shutdown on SIGTERM into a cold one, so every stop cancels the running tasks ' +
-      '(lost unless acks_late); for a quick stop set STOP_TIMEOUT=0 instead (the supervisor sends QUIT right after TERM)',
-  }];
+  return [
+    {
+      variable: 'REMAP_SIGTERM',
+      // Not one of the supervisor's variables: its value is not logged.
+      value: '(set, value not shown)',
+      expected:
+        "unset for ROLE=worker: it turns celery's warm shutdown on SIGTERM into a cold one, so every stop cancels the running tasks " +
+        '(lost unless acks_late); for a quick stop set STOP_TIMEOUT=0 instead (the supervisor sends QUIT right after TERM)',
+    },
+  ];
 }
 
 /** Valid timings that work against celery's broker: warned about, not refused. */
@@ -28,10 +31,13 @@ export function workerTimingAdvice(role: string, settings: Settings, env: NodeJS
   if (role !== 'worker') return [];
   const stopMs = settings.stopTimeoutMs + settings.escalationGraceMs;
   if (stopMs < REDIS_VISIBILITY_TIMEOUT_MS) return [];
-  return [{
-    variable: 'STOP_TIMEOUT',
-    value: env.STOP_TIMEOUT ?? '',
-    advice: `STOP_TIMEOUT + ESCALATION_GRACE well below the broker's visibility_timeout for ROLE=worker (Redis default ${REDIS_VISIBILITY_TIMEOUT_MS / 1000} s, ` +
-      'counted from delivery): a task still running when it ends is delivered to another worker too and runs twice',
-  }];
+  return [
+    {
+      variable: 'STOP_TIMEOUT',
+      value: env.STOP_TIMEOUT ?? '',
+      advice:
+        `STOP_TIMEOUT + ESCALATION_GRACE well below the broker's visibility_timeout for ROLE=worker (Redis default ${REDIS_VISIBILITY_TIMEOUT_MS / 1000} s, ` +
+        'counted from delivery): a task still running when it ends is delivered to another worker too and runs twice',
+    },
+  ];
 }

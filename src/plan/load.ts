@@ -11,8 +11,7 @@ import { findNearMisses, type NearMiss } from './near-miss.js';
 import { refusedEnvironment, workerTimingAdvice } from './guard-rails.js';
 
 export type LoadResult =
-  | { ok: true; plan: Plan; nearMisses: NearMiss[]; advice: Advice[] }
-  | { ok: false; problems: Problem[]; nearMisses: NearMiss[] };
+  { ok: true; plan: Plan; nearMisses: NearMiss[]; advice: Advice[] } | { ok: false; problems: Problem[]; nearMisses: NearMiss[] };
 
 export const DEFAULT_ROLE = 'web';
 
@@ -64,13 +63,25 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
 function probeProblems(common: z.output<typeof commonSchema>, listenPort: number | undefined): Problem[] {
   const problems: Problem[] = [];
   if (common.PROBE_HEARTBEAT_FILE !== undefined && common.PROBE_PORT === undefined) {
-    problems.push({ variable: 'PROBE_HEARTBEAT_FILE', value: common.PROBE_HEARTBEAT_FILE, expected: 'PROBE_PORT to be set as well (only the probe endpoint reads the heartbeat)' });
+    problems.push({
+      variable: 'PROBE_HEARTBEAT_FILE',
+      value: common.PROBE_HEARTBEAT_FILE,
+      expected: 'PROBE_PORT to be set as well (only the probe endpoint reads the heartbeat)',
+    });
   }
   if (common.PROBE_PORT !== undefined && common.PROBE_PORT === listenPort) {
-    problems.push({ variable: 'PROBE_PORT', value: String(common.PROBE_PORT), expected: `a port other than PORT (${listenPort}), which the program binds` });
+    problems.push({
+      variable: 'PROBE_PORT',
+      value: String(common.PROBE_PORT),
+      expected: `a port other than PORT (${listenPort}), which the program binds`,
+    });
   }
   if (common.PROBE_PORT !== undefined && common.SUPERVISOR_MODE === 'exec') {
-    problems.push({ variable: 'PROBE_PORT', value: String(common.PROBE_PORT), expected: 'unset with SUPERVISOR_MODE=exec (the supervisor is replaced by the program: nothing is left to answer probes)' });
+    problems.push({
+      variable: 'PROBE_PORT',
+      value: String(common.PROBE_PORT),
+      expected: 'unset with SUPERVISOR_MODE=exec (the supervisor is replaced by the program: nothing is left to answer probes)',
+    });
   }
   return problems;
 }
@@ -79,11 +90,14 @@ function adviceFor(role: Role, settings: Settings, env: NodeJS.ProcessEnv): Advi
   const advice = workerTimingAdvice(role.name, settings, env);
   const needs = role.policy.hardStop?.needsGrace;
   if (!needs || settings.escalationGraceMs >= needs.ms) return advice;
-  return [{
-    variable: 'ESCALATION_GRACE',
-    value: valueOf(env, 'ESCALATION_GRACE') ?? '',
-    advice: `at least ${needs.ms / 1000} s for ROLE=${role.name}: ${needs.why}`,
-  }, ...advice];
+  return [
+    {
+      variable: 'ESCALATION_GRACE',
+      value: valueOf(env, 'ESCALATION_GRACE') ?? '',
+      advice: `at least ${needs.ms / 1000} s for ROLE=${role.name}: ${needs.why}`,
+    },
+    ...advice,
+  ];
 }
 
 /** An unset or empty variable takes its default, like start.sh's `${VAR:-default}`. */

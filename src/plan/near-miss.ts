@@ -2,7 +2,22 @@
 // with start.sh such a typo silently ran with the default.
 
 // Names every container has; never report them, however close they are to ours (HOME ~ ROLE).
-const WELL_KNOWN = new Set(['HOME', 'PATH', 'PWD', 'OLDPWD', 'USER', 'SHELL', 'TERM', 'LANG', 'HOSTNAME', 'SHLVL', 'TZ', 'PS1', 'MAIL', 'LOGNAME']);
+const WELL_KNOWN = new Set([
+  'HOME',
+  'PATH',
+  'PWD',
+  'OLDPWD',
+  'USER',
+  'SHELL',
+  'TERM',
+  'LANG',
+  'HOSTNAME',
+  'SHLVL',
+  'TZ',
+  'PS1',
+  'MAIL',
+  'LOGNAME',
+]);
 
 export interface NearMiss {
   variable: string;

@@ -29,9 +29,9 @@ export interface Verdict {
 
 /** Why the leader cannot do its work, or undefined when it can. */
 function leaderProblem(state: ProcessState): string | undefined {
-  if (state === undefined) return 'the program\'s main process is gone';
-  if (state === 'Z' || state === 'X') return 'the program\'s main process is a zombie';
-  if (state === 'T' || state === 't') return 'the program\'s main process is stopped (SIGSTOP or traced)';
+  if (state === undefined) return "the program's main process is gone";
+  if (state === 'Z' || state === 'X') return "the program's main process is a zombie";
+  if (state === 'T' || state === 't') return "the program's main process is stopped (SIGSTOP or traced)";
   return undefined;
 }
 
@@ -51,7 +51,10 @@ export function liveness(facts: Facts): Verdict {
   if (facts.heartbeatMaxAgeMs !== undefined) {
     if (facts.heartbeatAgeMs === undefined) return { ok: false, reason: 'no heartbeat since the program started' };
     if (facts.heartbeatAgeMs > facts.heartbeatMaxAgeMs) {
-      return { ok: false, reason: `heartbeat is ${Math.round(facts.heartbeatAgeMs / 1000)} s old (at most ${facts.heartbeatMaxAgeMs / 1000} s)` };
+      return {
+        ok: false,
+        reason: `heartbeat is ${Math.round(facts.heartbeatAgeMs / 1000)} s old (at most ${facts.heartbeatMaxAgeMs / 1000} s)`,
+      };
     }
   }
   return { ok: true, reason: 'running' };

@@ -89,7 +89,10 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
     });
   });
   server.unref(); // never what keeps the supervisor alive
-  log.info({ event: 'probe.listen', port: plan.settings.probePort }, `probe endpoint on port ${plan.settings.probePort}: GET /live, GET /ready`);
+  log.info(
+    { event: 'probe.listen', port: plan.settings.probePort },
+    `probe endpoint on port ${plan.settings.probePort}: GET /live, GET /ready`,
+  );
   return {
     attach(next) {
       view = next;

@@ -20,7 +20,10 @@ export const beat = defineRole({
   schema,
   // Never a pidfile: celery 5 writes none unless asked, and a stale one blocks the next start.
   argv: (vars) => [
-    'celery', '-A', vars.CELERY_APP, 'beat',
+    'celery',
+    '-A',
+    vars.CELERY_APP,
+    'beat',
     `--loglevel=${vars.CELERY_LOGLEVEL}`,
     ...(vars.CELERY_BEAT_SCHEDULE ? ['-s', vars.CELERY_BEAT_SCHEDULE] : []),
   ],

@@ -27,7 +27,7 @@ export function commandRole(command: readonly string[]): Role {
         SIGWINCH: { action: 'forward', target: 'leader', why: 'passed on as sent' },
         SIGTTIN: { action: 'drop', why: 'the default action would suspend the job and it would never finish' },
         SIGTTOU: { action: 'drop', why: 'the default action would suspend the job and it would never finish' },
-        SIGPWR: { ...POWER_FAILURE_STOP, why: 'LXC/Incus\'s shutdown request: TERM, the stop signal every program knows' },
+        SIGPWR: { ...POWER_FAILURE_STOP, why: "LXC/Incus's shutdown request: TERM, the stop signal every program knows" },
         SIGALRM: { action: 'forward', target: 'leader', why: 'passed on as sent' },
         SIGVTALRM: { action: 'forward', target: 'leader', why: 'passed on as sent' },
         SIGPROF: { action: 'forward', target: 'leader', why: 'passed on as sent' },

@@ -22,9 +22,12 @@ const schema = z.object({
   CELERY_APP: celeryApp(),
   CELERY_LOGLEVEL: celeryLogLevel(),
   CELERY_CONCURRENCY: integer(1, 1024, { default: '2', help: 'Pool processes (--concurrency).' }),
-  CELERY_MAX_TASKS_PER_CHILD: integer(1, 2147483647, { default: '1000', help: 'Tasks a pool process runs before it is replaced (--max-tasks-per-child).' }),
+  CELERY_MAX_TASKS_PER_CHILD: integer(1, 2147483647, {
+    default: '1000',
+    help: 'Tasks a pool process runs before it is replaced (--max-tasks-per-child).',
+  }),
   CELERY_PREFETCH: integer(0, 65535, { default: '1', help: 'Messages prefetched per process, 0 = unlimited (--prefetch-multiplier).' }),
-  CELERY_QUEUES: z.optional(nameList({ help: 'Queues to consume, comma-separated (-Q); unset = celery\'s default queue.' })),
+  CELERY_QUEUES: z.optional(nameList({ help: "Queues to consume, comma-separated (-Q); unset = celery's default queue." })),
 });
 
 export const worker = defineRole({
@@ -32,12 +35,16 @@ export const worker = defineRole({
   summary: 'celery worker running tasks',
   schema,
   argv: (vars) => [
-    'celery', '-A', vars.CELERY_APP, 'worker',
+    'celery',
+    '-A',
+    vars.CELERY_APP,
+    'worker',
     `--loglevel=${vars.CELERY_LOGLEVEL}`,
     `--concurrency=${vars.CELERY_CONCURRENCY}`,
     `--max-tasks-per-child=${vars.CELERY_MAX_TASKS_PER_CHILD}`,
     `--prefetch-multiplier=${vars.CELERY_PREFETCH}`,
-    '-O', 'fair',
+    '-O',
+    'fair',
     ...(vars.CELERY_QUEUES ? ['-Q', vars.CELERY_QUEUES.join(',')] : []),
   ],
   policy: {
@@ -51,13 +58,16 @@ export const worker = defineRole({
       // before that leaves them unacked until the broker's visibility timeout (1 h on Redis). 2 s covers both
       // lines; the default ESCALATION_GRACE (3 s) more. celery 5.5's worker_soft_shutdown_timeout adds its whole
       // length before the restore (README, Environment; test/real/soft-shutdown.test.ts).
-      needsGrace: { ms: 2000, why: 'celery restores unacknowledged messages up to 1.7 s after QUIT (celery 5.2; 1.2 s on 5.5); SIGKILL before that leaves them unacked until the visibility timeout' },
+      needsGrace: {
+        ms: 2000,
+        why: 'celery restores unacknowledged messages up to 1.7 s after QUIT (celery 5.2; 1.2 s on 5.5); SIGKILL before that leaves them unacked until the visibility timeout',
+      },
     },
     rules: {
       SIGTERM: { action: 'stop', send: 'SIGTERM', why: 'warm shutdown: stop consuming, running tasks finish' },
-      SIGINT: { action: 'stop', send: 'SIGTERM', why: 'a second INT would turn celery\'s warm shutdown cold; one TERM never does' },
+      SIGINT: { action: 'stop', send: 'SIGTERM', why: "a second INT would turn celery's warm shutdown cold; one TERM never does" },
       SIGQUIT: { action: 'stop-now', why: 'an explicit quick stop: cold shutdown, acks_late messages are restored' },
-      SIGHUP: { action: 'drop', why: 'celery would warm-stop and re-exec itself; restarts are the orchestrator\'s job' },
+      SIGHUP: { action: 'drop', why: "celery would warm-stop and re-exec itself; restarts are the orchestrator's job" },
       SIGUSR1: { action: 'forward', target: 'leader', why: 'the main process logs the traceback of every thread, for debugging' },
       SIGUSR2: { action: 'drop', why: 'no handler in the main process: the default action would kill it' },
       SIGTTIN: { action: 'drop', why: 'no handler: the default action would suspend the worker' },

@@ -6,9 +6,30 @@
 
 /** Every signal of Node's os.constants.signals that has a meaning of its own in the roles' tables. */
 export const HANDLED_SIGNALS = [
-  'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGPWR', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH',
-  'SIGTSTP', 'SIGCONT', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGPIPE',
-  'SIGABRT', 'SIGTRAP', 'SIGSYS', 'SIGSTKFLT',
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGPWR',
+  'SIGHUP',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGWINCH',
+  'SIGTSTP',
+  'SIGCONT',
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGIO',
+  'SIGURG',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGPIPE',
+  'SIGABRT',
+  'SIGTRAP',
+  'SIGSYS',
+  'SIGSTKFLT',
 ] as const;
 export type HandledSignal = (typeof HANDLED_SIGNALS)[number];
 
@@ -21,13 +42,16 @@ export const ALIASES = { SIGIOT: 'SIGABRT', SIGPOLL: 'SIGIO' } as const satisfie
 
 /** The signals of os.constants.signals the supervisor does not listen for, and what happens with each. */
 export const NOT_LISTENED: Record<string, string> = {
-  SIGKILL: 'cannot be caught: the supervisor dies at once; under tini, tini exits and the namespace teardown SIGKILLs the program; without a PID namespace the program is left running',
+  SIGKILL:
+    'cannot be caught: the supervisor dies at once; under tini, tini exits and the namespace teardown SIGKILLs the program; without a PID namespace the program is left running',
   SIGSTOP: 'cannot be caught: the supervisor is suspended (the program runs on without a deadline) until SIGCONT',
-  SIGSEGV: 'a fault: a listener would return to the faulting instruction and fault forever, a hang instead of a crash; V8 also owns it for WebAssembly. Sent by kill, it ends the supervisor as SIGKILL does (tini never forwards it)',
+  SIGSEGV:
+    'a fault: a listener would return to the faulting instruction and fault forever, a hang instead of a crash; V8 also owns it for WebAssembly. Sent by kill, it ends the supervisor as SIGKILL does (tini never forwards it)',
   SIGBUS: 'a fault: as SIGSEGV',
   SIGFPE: 'a fault: as SIGSEGV',
   SIGILL: 'a fault: as SIGSEGV',
-  SIGCHLD: 'how the kernel reports the program\'s exit (libuv reaps on it); its default action is to ignore, so a CHLD sent by anyone changes nothing',
+  SIGCHLD:
+    "how the kernel reports the program's exit (libuv reaps on it); its default action is to ignore, so a CHLD sent by anyone changes nothing",
 };
 
 type Handler = (signal: HandledSignal) => void;

@@ -87,7 +87,10 @@ export class StopSequence {
 
   private requestStopNow(received: HandledSignal): void {
     if (this.state === 'hard' || this.state === 'killed') {
-      this.log.info({ event: 'signal.ignored', signal: received, state: this.state }, `${received} ignored: already past the graceful stop`);
+      this.log.info(
+        { event: 'signal.ignored', signal: received, state: this.state },
+        `${received} ignored: already past the graceful stop`,
+      );
       return;
     }
     if (this.state === 'running') {
@@ -142,7 +145,10 @@ export class StopSequence {
     if (this.deliver(signal, target)) {
       this.log.info({ event: 'signal.forwarded', signal, target, child_pid: this.leaderPid }, `forwarded ${signal} to the ${target}`);
     } else {
-      this.log.info({ event: 'signal.dropped', signal, why: 'the program already exited' }, `${signal} not passed on: the program already exited`);
+      this.log.info(
+        { event: 'signal.dropped', signal, why: 'the program already exited' },
+        `${signal} not passed on: the program already exited`,
+      );
     }
   }
 

@@ -67,7 +67,13 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
     log.info({ event: 'signal.dropped', signal, why: 'the program has ended' }, `${signal} not passed on: the program has ended`),
   );
   const escapees = killEscapees(runToken, log).length;
-  logStopSummary(log, stop.timeline, { programCode: end.code ?? null, programSignal: end.signal ?? null, survivors, escapees, exitCode: code });
+  logStopSummary(log, stop.timeline, {
+    programCode: end.code ?? null,
+    programSignal: end.signal ?? null,
+    survivors,
+    escapees,
+    exitCode: code,
+  });
   return code;
 }
 
