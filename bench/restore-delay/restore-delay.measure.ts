@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../../test/real/harness/cleanup.js';
-import { workerStopWithTasksInFlight } from '../../test/real/harness/scenarios.js';
-import { versionsOf } from '../../test/real/harness/report.js';
-import { VERSION_SETS } from '../../test/real/harness/versions.js';
+import { useCleanup } from '../../test/support/real/cleanup.js';
+import { workerStopWithTasksInFlight } from '../../test/support/real/scenarios.js';
+import { versionsOf } from '../../test/support/real/report.js';
+import { VERSION_SETS } from '../../test/support/real/versions.js';
 
 useCleanup();
 

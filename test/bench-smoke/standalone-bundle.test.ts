@@ -7,8 +7,8 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../helpers/supervisor.js';
-import { collectSupervisorLines } from '../helpers/log-lines.js';
+import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../support/supervisor.js';
+import { collectSupervisorLines } from '../support/log-lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eveai-standalone-'));
 const bundle = join(dir, 'supervisor.js');

@@ -3,8 +3,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSupervisor } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, foreignLines, within, world } from './helpers.js';
+import { runSupervisor } from '../support/supervisor.js';
+import { cleanupAllWorlds, foreignLines, within, world } from '../support/hostile.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);

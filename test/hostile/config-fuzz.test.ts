@@ -12,8 +12,8 @@ import fc from 'fast-check';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlan } from '../../src/plan/load.js';
-import { runSupervisor, tempDir } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, events, exitOf, foreignLines, readReport, within, world } from './helpers.js';
+import { runSupervisor, tempDir } from '../support/supervisor.js';
+import { cleanupAllWorlds, events, exitOf, foreignLines, readReport, within, world } from '../support/hostile.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);

@@ -11,9 +11,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NODE, processesWithMarker, waitForRecord, type RecordedEvent } from '../helpers/supervisor.js';
+import { NODE, processesWithMarker, waitForRecord, type RecordedEvent } from '../support/supervisor.js';
 import { findEscapees, RUN_MARKER } from '../../src/supervise/escapees.js';
-import { FIXTURES, cleanupAllWorlds, eventually, events, hostPidOf, start, supervisorPidOf, within, world } from './helpers.js';
+import { FIXTURES, cleanupAllWorlds, eventually, events, hostPidOf, start, supervisorPidOf, within, world } from '../support/hostile.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);

@@ -6,8 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { constants } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { pidOneOf, readRecord, waitForRecord } from '../helpers/supervisor.js';
-import { catches, cleanupAllWorlds, eventually, events, start, supervisorPidOf, within, world } from './helpers.js';
+import { pidOneOf, readRecord, waitForRecord } from '../support/supervisor.js';
+import { catches, cleanupAllWorlds, eventually, events, start, supervisorPidOf, within, world } from '../support/hostile.js';
 import { HANDLED_SIGNALS } from '../../src/signals/trap.js';
 import { findRole } from '../../src/roles/index.js';
 

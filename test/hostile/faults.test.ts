@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FAKE_CHILD, runSupervisor, waitForRecord, type RecordedEvent, type Running } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, eventually, events, foreignLines, readReport, start, supervisorPidOf, within, world } from './helpers.js';
+import { FAKE_CHILD, runSupervisor, waitForRecord, type RecordedEvent, type Running } from '../support/supervisor.js';
+import { cleanupAllWorlds, eventually, events, foreignLines, readReport, start, supervisorPidOf, within, world } from '../support/hostile.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);

@@ -19,9 +19,9 @@ import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync }
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { NODE, SUPERVISOR, readRecord, waitForRecord, type LogLine, type RecordedEvent } from '../helpers/supervisor.js';
-import { collectSupervisorLines } from '../helpers/log-lines.js';
-import { FIXTURES, cleanupAllWorlds, eventually, readReport, sampleRss, within, world, type World } from './helpers.js';
+import { NODE, SUPERVISOR, readRecord, waitForRecord, type LogLine, type RecordedEvent } from '../support/supervisor.js';
+import { collectSupervisorLines } from '../support/log-lines.js';
+import { FIXTURES, cleanupAllWorlds, eventually, readReport, sampleRss, within, world, type World } from '../support/hostile.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);

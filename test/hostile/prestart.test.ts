@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../helpers/supervisor.js';
-import { FIXTURES, cleanupAllWorlds, world } from './helpers.js';
+import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../support/supervisor.js';
+import { FIXTURES, cleanupAllWorlds, world } from '../support/hostile.js';
 
 const run = promisify(execFile);
 

@@ -2,8 +2,8 @@
 // gunicorn/celery so each role's real policy is exercised and every signal the leader receives is recorded.
 import { afterAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readRecord, waitForRecord, type RecordedEvent } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, events, sampleRss, start, supervisorPidOf, within, world } from './helpers.js';
+import { readRecord, waitForRecord, type RecordedEvent } from '../support/supervisor.js';
+import { cleanupAllWorlds, events, sampleRss, start, supervisorPidOf, within, world } from '../support/hostile.js';
 
 afterAll(() => {
   expect(cleanupAllWorlds()).toEqual([]);

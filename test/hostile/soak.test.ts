@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { NODE, ROOT, tempDir } from '../helpers/supervisor.js';
+import { NODE, ROOT, tempDir } from '../support/supervisor.js';
 
 const run = promisify(execFile);
 const RUNS = 240;

@@ -9,8 +9,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
-import { FAKE_CHILD } from '../helpers/supervisor.js';
-import { catches, cleanupAllWorlds, eventually, exitOf, foreignLines, inPool, start, supervisorPidOf, world } from './helpers.js';
+import { FAKE_CHILD } from '../support/supervisor.js';
+import { catches, cleanupAllWorlds, eventually, exitOf, foreignLines, inPool, start, supervisorPidOf, world } from '../support/hostile.js';
 
 const RUNS = { plain: 160, tini: 100, atTrap: 30 };
 const CONCURRENCY = 4;

@@ -28,10 +28,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
-import { ROOT, read } from './lib/files.js';
-import { PodmanSandbox, mountsUnder, processesMentioning } from './lib/podman.js';
-import { importStandins, type Timings } from './lib/standins.js';
-import { which, type RunResult } from './lib/proc.js';
+import { ROOT, read } from '../support/image/files.js';
+import { PodmanSandbox, mountsUnder, processesMentioning } from '../support/image/podman.js';
+import { importStandins, type Timings } from '../support/image/standins.js';
+import { which, type RunResult } from '../support/command.js';
 
 const PREFIX = 'eveai-kube-';
 const IMAGES = {

@@ -12,7 +12,7 @@ import {
   BASE_DOCKERFILE, ROOT, SERVICE_DOCKERFILES, composeDurationMs, execForm, imageEnv, loadCompose, loadK8s,
   parseDockerfile, printPlan, read, secretLooking, stageArgs, stageEnv, stopBudgetSeconds, substitute,
   type K8sDocument, type Stage,
-} from './lib/files.js';
+} from '../support/image/files.js';
 
 const SCHEMAS = join(ROOT, 'test', 'image', 'schemas');
 const ROLES = ['web', 'worker', 'beat'];

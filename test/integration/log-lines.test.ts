@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NODE, ROOT, SUPERVISOR, runSupervisor, waitForRecord, type LogLine, type RecordedEvent, type Running } from '../helpers/supervisor.js';
-import { fakeWorld, type FakeWorld } from '../helpers/fake-programs.js';
-import { supervisorLines } from '../helpers/log-lines.js';
+import { NODE, ROOT, SUPERVISOR, runSupervisor, waitForRecord, type LogLine, type RecordedEvent, type Running } from '../support/supervisor.js';
+import { fakeWorld, type FakeWorld } from '../support/world.js';
+import { supervisorLines } from '../support/log-lines.js';
 
 let world: FakeWorld | undefined;
 let running: Running | undefined;

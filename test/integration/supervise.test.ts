@@ -2,9 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
-import { runSupervisor, readRecord, waitForRecord, type RecordedEvent, type Running } from '../helpers/supervisor.js';
-import { fakeWorld, markerOf, type FakeWorld } from '../helpers/fake-programs.js';
-import { processesWithMarker } from '../helpers/supervisor.js';
+import { runSupervisor, readRecord, waitForRecord, type RecordedEvent, type Running } from '../support/supervisor.js';
+import { fakeWorld, markerOf, type FakeWorld } from '../support/world.js';
+import { processesWithMarker } from '../support/supervisor.js';
 
 let world: FakeWorld;
 let running: Running | undefined;

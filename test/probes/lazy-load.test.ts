@@ -5,9 +5,9 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fakeWorld } from '../helpers/fake-programs.js';
-import { runSupervisor } from '../helpers/supervisor.js';
-import { freePort } from '../real/harness/ports.js';
+import { fakeWorld } from '../support/world.js';
+import { runSupervisor } from '../support/supervisor.js';
+import { freePort } from '../support/real/ports.js';
 
 async function builtinsLoaded(env: Record<string, string>): Promise<string[]> {
   const world = fakeWorld();

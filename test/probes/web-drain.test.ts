@@ -4,13 +4,13 @@
 // And, with a stand-in `gunicorn` that does not listen, /ready waits for the program's port.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from '../real/harness/cleanup.js';
-import { startWeb } from '../real/harness/scenarios.js';
-import { get } from '../real/harness/http.js';
-import { freePort } from '../real/harness/ports.js';
-import { waitFor } from '../real/harness/env.js';
-import { fakeWorld } from '../helpers/fake-programs.js';
-import { runSupervisor } from '../helpers/supervisor.js';
+import { useCleanup } from '../support/real/cleanup.js';
+import { startWeb } from '../support/real/scenarios.js';
+import { get } from '../support/real/http.js';
+import { freePort } from '../support/real/ports.js';
+import { waitFor } from '../support/real/env.js';
+import { fakeWorld } from '../support/world.js';
+import { runSupervisor } from '../support/supervisor.js';
 
 useCleanup();
 

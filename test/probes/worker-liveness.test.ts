@@ -6,15 +6,15 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../real/harness/cleanup.js';
-import { Container } from '../real/harness/container.js';
-import { get } from '../real/harness/http.js';
-import { freePort } from '../real/harness/ports.js';
-import { RedisServer } from '../real/harness/redis.js';
-import { sendSlowTasks, taskState } from '../real/harness/celery.js';
-import { sleep, waitFor } from '../real/harness/env.js';
-import { fakeWorld } from '../helpers/fake-programs.js';
-import { runSupervisor } from '../helpers/supervisor.js';
+import { useCleanup } from '../support/real/cleanup.js';
+import { Container } from '../support/real/container.js';
+import { get } from '../support/real/http.js';
+import { freePort } from '../support/real/ports.js';
+import { RedisServer } from '../support/real/redis.js';
+import { sendSlowTasks, taskState } from '../support/real/celery.js';
+import { sleep, waitFor } from '../support/real/env.js';
+import { fakeWorld } from '../support/world.js';
+import { runSupervisor } from '../support/supervisor.js';
 
 useCleanup();
 

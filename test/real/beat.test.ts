@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { Container } from './harness/container.js';
-import { RedisServer } from './harness/redis.js';
-import { APP_GID, APP_UID, hostEnv, waitFor } from './harness/env.js';
-import { VERSION_SETS, wrapped, type VersionSet } from './harness/versions.js';
+import { useCleanup } from '../support/real/cleanup.js';
+import { Container } from '../support/real/container.js';
+import { RedisServer } from '../support/real/redis.js';
+import { APP_GID, APP_UID, hostEnv, waitFor } from '../support/real/env.js';
+import { VERSION_SETS, wrapped, type VersionSet } from '../support/real/versions.js';
 
 useCleanup();
 

@@ -8,11 +8,11 @@
  * scenario 5 of stop-semantics.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { Container } from './harness/container.js';
-import { RedisServer } from './harness/redis.js';
-import { sendSlowTasks, taskState } from './harness/celery.js';
-import { sleep, waitFor } from './harness/env.js';
+import { useCleanup } from '../support/real/cleanup.js';
+import { Container } from '../support/real/container.js';
+import { RedisServer } from '../support/real/redis.js';
+import { sendSlowTasks, taskState } from '../support/real/celery.js';
+import { sleep, waitFor } from '../support/real/env.js';
 import { HANDLED_SIGNALS, type HandledSignal } from '../../src/signals/trap.js';
 import { findRole } from '../../src/roles/index.js';
 

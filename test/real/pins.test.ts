@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, hostEnv } from './harness/env.js';
-import { TRIXIE, wrapped } from './harness/versions.js';
+import { REPO, hostEnv } from '../support/real/env.js';
+import { TRIXIE, wrapped } from '../support/real/versions.js';
 
 /** Pinned distributions the suite does not run at the pinned version, each listed in requirements.txt's header. */
 const KNOWN_DIFFERENCES = ['redis'];

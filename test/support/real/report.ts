@@ -98,7 +98,7 @@ with \`tini -g --\` as PID 1 and, as PID 2, either the migration plan's \`start.
 / \`exec celery …\`, [test/baseline/start.sh](../test/baseline/start.sh)) or \`node dist/supervisor.js\`, all as
 uid 10001 (the image's appuser). The example app is [scripts/](../scripts). Every scenario runs on two version
 sets: Debian bookworm's packages, and Debian trixie's, which are the releases the image pins (requirements.txt)
-up to a patch level; the trixie programs run from a debootstrap root filesystem (test/real/harness/rootfs.ts).
+up to a patch level; the trixie programs run from a debootstrap root filesystem (test/support/real/rootfs.ts).
 
 ${tables}
 

@@ -15,9 +15,9 @@ import {
   type LogLine,
   type RunOptions,
   type Running,
-} from '../helpers/supervisor.js';
+} from './supervisor.js';
 
-export const FIXTURES = join(import.meta.dirname, 'fixtures');
+export const FIXTURES = join(import.meta.dirname, '..', 'hostile', 'fixtures');
 /** gunicorn and celery stand-ins: they run fixtures/program.mjs (argv/env/fd report, then fake-child.mjs). */
 export const HOSTILE_BIN = join(FIXTURES, 'bin');
 export const PROGRAM = join(FIXTURES, 'program.mjs');

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { APP_GID, APP_UID, OLD_START_SH, REPO, SUPERVISOR, containerEnv, sleep, waitFor } from './env.js';
 import { childrenOf, namespaceMembers, pidNamespace, readProc, type Proc } from './procs.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
-import { collectSupervisorLines } from '../../helpers/log-lines.js';
+import { collectSupervisorLines } from '../log-lines.js';
 
 export type Runner = 'supervisor' | 'start.sh';
 
@@ -31,7 +31,7 @@ export interface ContainerOptions {
   env: Record<string, string>;
   /** Working directory (the image's WORKDIR); default the repository root. */
   cwd?: string;
-  /** Whose tini, bash, python, gunicorn and celery run (harness/versions.ts); default the host's (bookworm). */
+  /** Whose tini, bash, python, gunicorn and celery run (test/support/real/versions.ts); default the host's (bookworm). */
   versions?: VersionSet;
 }
 

@@ -25,7 +25,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mountsUnder } from './podman.js';
-import { requireProgram, run } from './proc.js';
+import { requireProgram, run } from '../command.js';
 import type { PodmanSandbox } from './podman.js';
 import { ROOT } from './files.js';
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { parse, parseAllDocuments } from 'yaml';
-import { collectSupervisorLines } from '../../helpers/log-lines.js';
+import { collectSupervisorLines } from '../log-lines.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const SUPERVISOR = join(ROOT, 'dist', 'supervisor.js');

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { collectSupervisorLines } from '../../helpers/log-lines.js';
+import { collectSupervisorLines } from './log-lines.js';
 
 export interface RunResult {
   code: number | null;

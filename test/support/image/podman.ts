@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireProgram, run, start, which, type RunOptions, type RunResult } from './proc.js';
+import { requireProgram, run, start, which, type RunOptions, type RunResult } from '../command.js';
 
 /** Programs the image tests need; dev.sh's APT_PACKAGES installs them. conmon is a dependency of podman. */
 export const REQUIRED_PROGRAMS = ['podman', 'runc', 'debootstrap', 'tar', 'umount'];

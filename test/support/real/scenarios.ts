@@ -57,7 +57,7 @@ interface StopOptions {
   kubeletGraceMs?: number;
   /** Fails the test (after killing) when the container has not exited by then. */
   exitDeadlineMs: number;
-  /** Whose programs run (harness/versions.ts); default the host's. */
+  /** Whose programs run (test/support/real/versions.ts); default the host's. */
   versions?: VersionSet;
 }
 

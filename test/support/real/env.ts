@@ -8,7 +8,7 @@ import path from 'node:path';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SUPERVISOR = path.join(REPO, 'dist/supervisor.js');
 export const OLD_START_SH = 'test/baseline/start.sh'; // relative to REPO, like `scripts/start.sh` relative to /app
-export const CELERY_CLIENT = path.join(REPO, 'test/real/helpers/celery_client.py');
+export const CELERY_CLIENT = path.join(REPO, 'test/real/fixtures/celery_client.py');
 
 /** The image's appuser (ARG UID=10001 / GID=10001 in the migration plan). */
 export const APP_UID = 10001;

@@ -4,7 +4,7 @@
  *   bookworm  the host's own Debian packages (gunicorn 20.1, celery 5.2.6, redis 7), run directly.
  *   trixie    Debian trixie's packages, which carry almost exactly the image's pins (gunicorn 23.0.0,
  *             celery 5.5.2 / kombu 5.5.3 / billiard 4.2.1, gevent 24.11.1, flask 3.1.1, python 3.13, redis 8),
- *             in a root filesystem made with debootstrap (harness/rootfs.ts). Every program of a row —
+ *             in a root filesystem made with debootstrap (rootfs.ts). Every program of a row —
  *             tini, bash, python, gunicorn, celery, redis-server, the task client — runs inside it; Node and
  *             dist/ are the checkout's own, visible at the same path.
  *
@@ -33,7 +33,7 @@ export const BOOKWORM: VersionSet = {
   scratchDir: undefined,
 };
 
-const ENTER_ROOTFS = path.join(REPO, 'test/real/harness/enter-rootfs.sh');
+const ENTER_ROOTFS = path.join(REPO, 'test/support/real/enter-rootfs.sh');
 
 let trixieRoot: string | undefined;
 
