@@ -3,8 +3,8 @@
 // fails makes the whole run fail, naming the line, the problem and the test that produced it.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './support/supervisor.js';
 import { checkCollectedLines, readCollectedLines } from './support/log-lines.js';
+import { ROOT } from './support/paths.js';
 
 export default function setup(): () => void {
   // Set before any test process starts, so every one of them inherits it.

@@ -7,8 +7,9 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../support/supervisor.js';
 import { collectSupervisorLines } from '../support/log-lines.js';
+import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
+import { parseLog } from '../support/supervisor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eveai-standalone-'));
 const bundle = join(dir, 'supervisor.js');

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { NODE, ROOT, tempDir } from '../support/supervisor.js';
+import { tempDir } from '../support/cleanup.js';
+import { NODE, ROOT } from '../support/paths.js';
 
 const run = promisify(execFile);
 const RUNS = 240;

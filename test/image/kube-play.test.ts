@@ -28,10 +28,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
-import { ROOT, read } from '../support/image/files.js';
-import { PodmanSandbox, mountsUnder, processesMentioning } from '../support/image/podman.js';
+import { type RunResult, which } from '../support/command.js';
+import { ROOT } from '../support/paths.js';
+import { mountsUnder, processesMentioning } from '../support/proc.js';
+import { read } from '../support/image/files.js';
+import { PodmanSandbox } from '../support/image/podman.js';
 import { importStandins, type Timings } from '../support/image/standins.js';
-import { which, type RunResult } from '../support/command.js';
 
 const PREFIX = 'eveai-kube-';
 const IMAGES = {

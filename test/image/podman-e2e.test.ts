@@ -11,9 +11,11 @@
 // The durations of every step are printed at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, loadCompose, loadK8s, read } from '../support/image/files.js';
-import { podmanRunSpec, type ComposeService, type PodmanRunSpec } from '../support/image/compose-run.js';
-import { PodmanSandbox, mountsUnder, processesMentioning } from '../support/image/podman.js';
+import { ROOT } from '../support/paths.js';
+import { mountsUnder, processesMentioning } from '../support/proc.js';
+import { type ComposeService, podmanRunSpec, type PodmanRunSpec } from '../support/image/compose-run.js';
+import { loadCompose, loadK8s, read } from '../support/image/files.js';
+import { PodmanSandbox } from '../support/image/podman.js';
 import { importStandins, type StandinImages, type Timings } from '../support/image/standins.js';
 
 const PREFIX = 'eveai-e2e-';

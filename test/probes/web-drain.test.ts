@@ -4,15 +4,14 @@
 // And, with a stand-in `gunicorn` that does not listen, /ready waits for the program's port.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from '../support/real/cleanup.js';
+import { startSupervisor } from '../support/supervisor.js';
+import { waitFor } from '../support/wait.js';
+import { world } from '../support/world.js';
+import { useContainerCleanup } from '../support/real/container.js';
+import { freePort, get } from '../support/real/http.js';
 import { startWeb } from '../support/real/scenarios.js';
-import { get } from '../support/real/http.js';
-import { freePort } from '../support/real/ports.js';
-import { waitFor } from '../support/real/env.js';
-import { fakeWorld } from '../support/world.js';
-import { runSupervisor } from '../support/supervisor.js';
 
-useCleanup();
+useContainerCleanup();
 
 const probe = async (port: number, path: '/live' | '/ready') => {
   const answer = await get(port, path, 10_000);
@@ -54,9 +53,9 @@ describe('web probes during a real drain', () => {
 
 describe('web readiness waits for the program\'s port', () => {
   it('is 503 while nothing accepts on PORT and 200 once something does; liveness passes meanwhile', async () => {
-    const world = fakeWorld();
+    const w = world();
     const [appPort, probePort] = [await freePort(), await freePort()];
-    const sup = runSupervisor([], { env: { ...world.env, ROLE: 'web', PORT: String(appPort), PROBE_PORT: String(probePort) } });
+    const sup = await startSupervisor([], { env: { ...w.env, ROLE: 'web', PORT: String(appPort), PROBE_PORT: String(probePort) } });
     let listener: net.Server | undefined;
     try {
       await sup.waitForLog((l) => l.event === 'child.spawn');
@@ -73,7 +72,7 @@ describe('web readiness waits for the program\'s port', () => {
       sup.signal('SIGTERM');
       await sup.exited;
       listener?.close();
-      expect(world.cleanup()).toEqual([]);
+      expect(w.cleanup()).toEqual([]);
     }
   });
 });

@@ -6,17 +6,15 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../support/real/cleanup.js';
-import { Container } from '../support/real/container.js';
-import { get } from '../support/real/http.js';
-import { freePort } from '../support/real/ports.js';
-import { RedisServer } from '../support/real/redis.js';
+import { startSupervisor } from '../support/supervisor.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { world } from '../support/world.js';
 import { sendSlowTasks, taskState } from '../support/real/celery.js';
-import { sleep, waitFor } from '../support/real/env.js';
-import { fakeWorld } from '../support/world.js';
-import { runSupervisor } from '../support/supervisor.js';
+import { Container, useContainerCleanup } from '../support/real/container.js';
+import { freePort, get } from '../support/real/http.js';
+import { RedisServer } from '../support/real/redis.js';
 
-useCleanup();
+useContainerCleanup();
 
 const probe = async (port: number, path: '/live' | '/ready') => {
   const answer = await get(port, path, 10_000);
@@ -76,11 +74,11 @@ describe('heartbeat age', () => {
   // A stand-in program that never touches the heartbeat itself: the test touches it, then lets it age, which a
   // hung main loop would do (its process state stays S, so only the heartbeat can tell).
   it('fails once the heartbeat is older than PROBE_HEARTBEAT_MAX_AGE while the process looks fine', async () => {
-    const world = fakeWorld();
+    const w = world();
     const probePort = await freePort();
-    const heartbeat = join(world.dir, 'heartbeat');
-    const sup = runSupervisor(['--', 'fake-child'], {
-      env: { ...world.env, PROBE_PORT: String(probePort), PROBE_HEARTBEAT_FILE: heartbeat, PROBE_HEARTBEAT_MAX_AGE: '3' },
+    const heartbeat = join(w.dir, 'heartbeat');
+    const sup = await startSupervisor(['--', 'fake-child'], {
+      env: { ...w.env, PROBE_PORT: String(probePort), PROBE_HEARTBEAT_FILE: heartbeat, PROBE_HEARTBEAT_MAX_AGE: '3' },
     });
     try {
       await sup.waitForLog((l) => l.event === 'child.spawn');
@@ -97,7 +95,7 @@ describe('heartbeat age', () => {
     } finally {
       sup.signal('SIGTERM');
       await sup.exited;
-      expect(world.cleanup()).toEqual([]);
+      expect(w.cleanup()).toEqual([]);
     }
   });
 });
@@ -129,17 +127,17 @@ describe('beat liveness on real celery beat', () => {
 
 describe('liveness after the program exited', () => {
   it('fails while what the program left in its group is given its deadline', async () => {
-    const world = fakeWorld({ FAKE_GRANDCHILDREN: '1', FAKE_EXIT: '0' });
+    const w = world({ FAKE_GRANDCHILDREN: '1', FAKE_EXIT: '0' });
     const probePort = await freePort();
     // The grandchild ignores TERM: it is SIGKILLed ESCALATION_GRACE after the deadline, and the supervisor exits.
-    const sup = runSupervisor(['--', 'fake-child'], { env: { ...world.env, PROBE_PORT: String(probePort), STOP_TIMEOUT: '4', ESCALATION_GRACE: '1' } });
+    const sup = await startSupervisor(['--', 'fake-child'], { env: { ...w.env, PROBE_PORT: String(probePort), STOP_TIMEOUT: '4', ESCALATION_GRACE: '1' } });
     try {
       await sup.waitForLog((l) => l.event === 'group.wait');
       expect(await probe(probePort, '/live')).toMatchObject({ status: 503, phase: 'exited', reason: 'the program exited' });
       expect((await probe(probePort, '/ready')).status).toBe(503);
       expect((await sup.exited).code).toBe(0);
     } finally {
-      expect(world.cleanup()).toEqual([]);
+      expect(w.cleanup()).toEqual([]);
     }
   });
 });

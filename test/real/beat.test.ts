@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../support/real/cleanup.js';
-import { Container } from '../support/real/container.js';
+import { waitFor } from '../support/wait.js';
+import { Container, useContainerCleanup } from '../support/real/container.js';
+import { APP_GID, APP_UID, hostEnv } from '../support/real/env.js';
 import { RedisServer } from '../support/real/redis.js';
-import { APP_GID, APP_UID, hostEnv, waitFor } from '../support/real/env.js';
-import { VERSION_SETS, wrapped, type VersionSet } from '../support/real/versions.js';
+import { VERSION_SETS, type VersionSet, wrapped } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 const workdirs: string[] = [];
 afterEach(() => {

@@ -8,15 +8,14 @@
  * scenario 5 of stop-semantics.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from '../support/real/cleanup.js';
-import { Container } from '../support/real/container.js';
-import { RedisServer } from '../support/real/redis.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { sendSlowTasks, taskState } from '../support/real/celery.js';
-import { sleep, waitFor } from '../support/real/env.js';
+import { Container, useContainerCleanup } from '../support/real/container.js';
+import { RedisServer } from '../support/real/redis.js';
 import { HANDLED_SIGNALS, type HandledSignal } from '../../src/signals/trap.js';
 import { findRole } from '../../src/roles/index.js';
 
-useCleanup();
+useContainerCleanup();
 
 const worker = findRole('worker')!;
 const STOP_REQUESTS = HANDLED_SIGNALS.filter((s) => ['stop', 'stop-now'].includes(worker.policy.rules[s].action));

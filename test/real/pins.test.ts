@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, hostEnv } from '../support/real/env.js';
+import { ROOT } from '../support/paths.js';
+import { hostEnv } from '../support/real/env.js';
 import { TRIXIE, wrapped } from '../support/real/versions.js';
 
 /** Pinned distributions the suite does not run at the pinned version, each listed in requirements.txt's header. */
@@ -16,7 +17,7 @@ const KNOWN_DIFFERENCES = ['redis'];
 
 function pins(): Map<string, string> {
   const result = new Map<string, string>();
-  for (const raw of fs.readFileSync(path.join(REPO, 'requirements.txt'), 'utf8').split('\n')) {
+  for (const raw of fs.readFileSync(path.join(ROOT, 'requirements.txt'), 'utf8').split('\n')) {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) continue;
     const match = /^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)$/.exec(line);
@@ -37,7 +38,7 @@ describe('requirements.txt pins the releases the trixie row runs', () => {
       ...pinned.keys(),
     ]);
     const installed = JSON.parse(execFileSync(program, args, { env: hostEnv(), encoding: 'utf8' })) as Record<string, string>;
-    const header = fs.readFileSync(path.join(REPO, 'requirements.txt'), 'utf8').split('\n').filter((l) => l.startsWith('#')).join('\n');
+    const header = fs.readFileSync(path.join(ROOT, 'requirements.txt'), 'utf8').split('\n').filter((l) => l.startsWith('#')).join('\n');
     for (const [name, version] of pinned) {
       if (KNOWN_DIFFERENCES.includes(name)) {
         expect(installed[name], `${name} differs`).not.toBe(version);

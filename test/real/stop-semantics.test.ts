@@ -7,13 +7,13 @@
  * Real gunicorn / celery / redis / tini, real topology (see test/support/real/container.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../support/real/cleanup.js';
-import { webStopWithRequestsInFlight, workerStopWithTasksInFlight, type StopObservation, type WebObservation, type WorkerObservation } from '../support/real/scenarios.js';
-import { versionsOf, webRow, workerRow, writeReport, type Row } from '../support/real/report.js';
-import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
+import { useContainerCleanup } from '../support/real/container.js';
+import { type Row, versionsOf, webRow, workerRow, writeReport } from '../support/real/report.js';
 import { buildTimes } from '../support/real/rootfs.js';
+import { type StopObservation, type WebObservation, webStopWithRequestsInFlight, type WorkerObservation, workerStopWithTasksInFlight } from '../support/real/scenarios.js';
+import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 const rows = new Map<string, Row>();
 const ROW_ORDER = [

@@ -7,15 +7,14 @@
  * Plus, recorded as a fact: the old start.sh with HUP to PID 1 (tini -g sends it to the workers too).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../support/real/cleanup.js';
-import { startWeb } from '../support/real/scenarios.js';
+import { type Proc, stillAlive } from '../support/proc.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { type Container, useContainerCleanup } from '../support/real/container.js';
 import { get } from '../support/real/http.js';
-import { stillAlive, type Proc } from '../support/real/procs.js';
-import { sleep, waitFor } from '../support/real/env.js';
-import type { Container } from '../support/real/container.js';
+import { startWeb } from '../support/real/scenarios.js';
 import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 function gunicornWorkers(container: Container): Proc[] {
   const master = container.leader();

@@ -13,7 +13,7 @@ export interface RunResult {
   ms: number;
 }
 
-export interface RunOptions {
+export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Killed (SIGKILL) after this long; default 10 minutes. */
@@ -35,7 +35,7 @@ function tail(text: string, lines = 40): string {
 }
 
 /** Starts argv[0] with argv[1..]; the promise settles when it exits. */
-export function start(argv: readonly string[], options: RunOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
+export function startCommand(argv: readonly string[], options: CommandOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
   const started = Date.now();
   const child = spawn(argv[0]!, argv.slice(1), {
     env: options.env ?? process.env,
@@ -71,8 +71,8 @@ export function start(argv: readonly string[], options: RunOptions = {}): { chil
   return { child, done };
 }
 
-export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return start(argv, options).done;
+export function run(argv: readonly string[], options: CommandOptions = {}): Promise<RunResult> {
+  return startCommand(argv, options).done;
 }
 
 /**

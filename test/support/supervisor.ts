@@ -1,18 +1,12 @@
-// Runs the built dist/supervisor.js for real, optionally in the container topology
-// (`unshare --pid --fork --mount-proc tini -g --`: tini PID 1, supervisor PID 2), and reads its JSON log.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+// The one way the tests start the built dist/supervisor.js for real: plainly, as another uid, or in the container
+// topology (`unshare --pid --fork --mount-proc tini -g --`: tini PID 1, supervisor PID 2); then its JSON log, its
+// signals and its exit.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { register } from './cleanup.js';
 import { collectSupervisorLines } from './log-lines.js';
-
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const SUPERVISOR = join(ROOT, 'dist', 'supervisor.js');
-export const FAKE_CHILD = join(ROOT, 'test', 'fixtures', 'fake-child.mjs');
-export const NODE = process.execPath;
-/** Node 24 first, then Debian's tools and python3 (never a pyenv python). */
-export const TEST_PATH = `${dirname(NODE)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+import { NODE, ROOT, SUPERVISOR, TEST_PATH } from './paths.js';
+import { childrenOf, isRunning, pidOneOf, procPicture, stat } from './proc.js';
+import { waitFor, within } from './wait.js';
 
 export interface LogLine {
   event: string;
@@ -28,20 +22,37 @@ export interface RunOptions {
   /** Run as this uid/gid (setpriv), e.g. 10001 like the image. */
   uid?: number;
   cwd?: string;
+  /** The run's stdin, stdout, stderr when not pipes (e.g. FIFOs the test reads): stdout()/stderr() are then empty. */
+  stdio?: StdioOptions;
 }
 
-export interface Running {
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Running extends Disposable {
   /** The process a container runtime would signal: tini (PID 1 inside) or the supervisor itself. */
   proc: ChildProcess;
   stdout(): string;
   stderr(): string;
   logs(): LogLine[];
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Settles once the process exited and its output is read ('close'). */
+  exited: Promise<Exit>;
   signal(signal: NodeJS.Signals): void;
+  /** SIGKILL to the process started (with unshare --kill-child, tini and the namespace go with it). Also what `using` does. */
+  kill(): void;
 }
 
-export function runSupervisor(args: string[], options: RunOptions = {}): Running {
+/**
+ * Starts a run. Under a PID namespace with tini, resolves only once tini has spawned the supervisor and that child
+ * has a process group of its own (or the run is already over): a signal sent to a namespace's PID 1 before it has a
+ * handler is dropped by the kernel, and before tini's child calls setpgid(), `tini -g` finds no group to forward to
+ * and drops the signal ("Child was dead when forwarding signal"; README, Signals). Both are properties of PID 1, not
+ * of the supervisor: a test's stop request starts counting after them.
+ */
+export async function startSupervisor(args: string[], options: RunOptions = {}): Promise<Running> {
   const env = { PATH: TEST_PATH, HOME: '/tmp', SUPERVISOR_LOG_LEVEL: 'debug', ...options.env };
   let argv = [NODE, SUPERVISOR, ...args];
   if (options.uid !== undefined) {
@@ -51,19 +62,21 @@ export function runSupervisor(args: string[], options: RunOptions = {}): Running
     const init = options.pidNamespace === 'without-tini' ? [] : ['tini', '-g', '--'];
     argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...init, ...argv];
   }
-  const proc = spawn(argv[0]!, argv.slice(1), { env, cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(argv[0]!, argv.slice(1), { env, cwd: options.cwd ?? ROOT, stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<Exit>((done) =>
     proc.on('close', (code, signal) => {
       collectSupervisorLines(err);
       done({ code, signal });
     }),
   );
+  const over = () => proc.exitCode !== null || proc.signalCode !== null;
   const logs = () => parseLog(err);
-  return {
+  const kill = () => void (over() || proc.kill('SIGKILL'));
+  const run: Running = {
     proc,
     stdout: () => out,
     stderr: () => err,
@@ -75,18 +88,59 @@ export function runSupervisor(args: string[], options: RunOptions = {}): Running
       process.kill(target, signal);
     },
     async waitForLog(predicate, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const line = logs().find(predicate);
-        if (line) return line;
-        if (proc.exitCode !== null || proc.signalCode !== null) break;
-        await sleep(20);
-      }
-      const line = logs().find(predicate);
-      if (line) return line;
-      throw new Error(`log line not seen within ${timeoutMs} ms; stderr so far:\n${err}`);
+      return waitFor(
+        () => `log line; stderr so far:\n${err}`,
+        () => {
+          const line = logs().find(predicate);
+          if (!line && over()) throw new Error(`log line not seen before the run ended; stderr:\n${err}`);
+          return line;
+        },
+        timeoutMs,
+      );
     },
+    kill,
+    [Symbol.dispose]: kill,
   };
+  register({ cleanup: () => (kill(), []) });
+  if (options.pidNamespace === true) {
+    const tini = pidOneOf(proc.pid!);
+    const inOwnGroup = () => childrenOf(tini).some((pid) => stat(pid)?.pgrp === pid);
+    await waitFor('tini starting the supervisor in a process group of its own', () => inOwnGroup() || over(), 10_000, 1);
+  }
+  return run;
+}
+
+/** The supervisor's host pid: the process itself, or tini's only child in the PID-namespace topology. */
+export async function supervisorPidOf(run: Running, pidNamespace: boolean): Promise<number> {
+  if (!pidNamespace) return run.proc.pid!;
+  const tini = pidOneOf(run.proc.pid!);
+  return waitFor('tini has a child', () => childrenOf(tini)[0], 10_000, 5);
+}
+
+/**
+ * The run's exit within `ms`. The deadline is this test process's own timer, and a test process starved on a loaded
+ * runner runs its timers before the I/O that would have told it the run had exited: a deadline passed by a process
+ * that is no longer running is no hang, so the close is awaited instead. On a real hang the /proc picture of the run
+ * and of `alive()` (its marked descendants) and the tail of its stderr are printed, then the promise rejects.
+ */
+export async function exitOf(run: Running, ms: number, what: string, alive: () => number[] = () => []): Promise<Exit> {
+  try {
+    return await within(run.exited, ms, what);
+  } catch (error) {
+    if (!isRunning(run.proc.pid!)) {
+      console.log(`${what}: the deadline passed in a starved test process; the run had exited`);
+      return within(run.exited, ms, `${what} (close after the exit)`);
+    }
+    console.log(
+      [
+        `HANG (${what}): still running after ${ms} ms; /proc of the run and of every marked process:`,
+        ...[...new Set([run.proc.pid!, ...alive()])].map(procPicture),
+        'stderr tail:',
+        ...run.stderr().split('\n').slice(-25).map((line) => line.slice(0, 300)),
+      ].join('\n'),
+    );
+    throw error;
+  }
 }
 
 /** The supervisor's JSON lines out of stderr (which also carries the child's own output). */
@@ -104,99 +158,18 @@ export function parseLog(stderr: string): LogLine[] {
   return lines;
 }
 
-/** tini's host pid: `unshare --fork` runs it as its only child. */
-export function pidOneOf(unsharePid: number): number {
-  for (let i = 0; i < 200; i++) {
-    const children = childrenOf(unsharePid);
-    if (children.length > 0) return children[0]!;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  }
-  throw new Error(`unshare ${unsharePid} has no child`);
+export function events(lines: LogLine[], event: string): LogLine[] {
+  return lines.filter((line) => line.event === event);
 }
 
-export function childrenOf(pid: number): number[] {
-  const file = `/proc/${pid}/task/${pid}/children`;
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
-/** Live (non-zombie) processes whose process group is `pgid`, from /proc. */
-export function liveGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSafe('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
+/** Every stderr line that is not one of the supervisor's JSON lines (stack traces, Node warnings, …). */
+export function foreignLines(stderr: string): string[] {
+  return stderr.split('\n').filter((text) => {
+    if (text === '') return false;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(entry));
+      return (JSON.parse(text) as { name?: string }).name !== 'eveai-supervisor';
     } catch {
-      // gone meanwhile
+      return true;
     }
-  }
-  return members;
-}
-
-/** Whether any live process still carries `marker` in its environment: finds every descendant, wherever it moved. */
-export function processesWithMarker(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSafe('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) found.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
-}
-
-/** SIGKILLs every live process carrying `marker` in its environment; returns the pids it found. */
-export function killProcessesWithMarker(marker: string): number[] {
-  const found = processesWithMarker(marker);
-  for (const pid of found) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-export interface RecordedEvent {
-  pid: number;
-  role: 'leader' | 'grandchild';
-  event: 'ready' | 'signal' | 'exit';
-  signal?: string;
-  code?: number;
-  t: number;
-}
-
-export function readRecord(file: string): RecordedEvent[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedEvent);
-}
-
-export async function waitForRecord(file: string, predicate: (events: RecordedEvent[]) => boolean, timeoutMs = 20_000): Promise<RecordedEvent[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const events = readRecord(file);
-    if (predicate(events)) return events;
-    await sleep(20);
-  }
-  throw new Error(`recorded events did not match within ${timeoutMs} ms: ${JSON.stringify(readRecord(file))}`);
-}
-
-export function tempDir(prefix = 'eveai-sup-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  });
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCollectedLines, duplicateKeys, loadLogSchema } from '../support/log-lines.js';
-import { ROOT } from '../support/supervisor.js';
+import { ROOT } from '../support/paths.js';
 import { prettyLine } from '../../src/log-pretty.js';
 import { createLogger } from '../../src/log.js';
 import { StopTimeline, logStopSummary } from '../../src/supervise/stop-summary.js';

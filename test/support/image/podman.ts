@@ -8,10 +8,11 @@
 // - no CAP_SYS_RESOURCE: podman's default rlimits fail ("error setting rlimit"), so default_ulimits stay
 //   within the current hard limits (read from /proc/self/limits; nproc at most 32768).
 // - events go to a file (no journald).
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireProgram, run, start, which, type RunOptions, type RunResult } from '../command.js';
+import { requireProgram, run, startCommand, which, type CommandOptions, type RunResult } from '../command.js';
+import { hardLimit, mountsUnder, processesMentioning } from '../proc.js';
 
 /** Programs the image tests need; dev.sh's APT_PACKAGES installs them. conmon is a dependency of podman. */
 export const REQUIRED_PROGRAMS = ['podman', 'runc', 'debootstrap', 'tar', 'umount'];
@@ -26,36 +27,6 @@ export function assertHostCanRunPodman(): void {
     );
   }
   if (process.getuid?.() !== 0) throw new Error('The podman e2e runs rootful podman and debootstrap: run it as root (CI does).');
-}
-
-/** Hard limit of an rlimit from /proc/self/limits ("Max open files", "Max processes"). */
-function hardLimit(name: string, fallback: number): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
-  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
-  return hard === undefined || hard === 'unlimited' ? fallback : Number(hard);
-}
-
-/** Mount points at or below `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dir || mountPoint.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-}
-
-/** PIDs of processes whose command line mentions `dir` (conmon, podman, runc of this sandbox). */
-export function processesMentioning(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
 }
 
 export class PodmanSandbox {
@@ -113,13 +84,13 @@ export class PodmanSandbox {
     return new PodmanSandbox(dir, env);
   }
 
-  podman(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  podman(args: readonly string[], options: CommandOptions = {}): Promise<RunResult> {
     return run([requireProgram('podman'), ...args], { ...options, env: this.env });
   }
 
   /** A podman command that runs in the background (e.g. a request in flight while a container stops). */
-  podmanStart(args: readonly string[], options: RunOptions = {}) {
-    return start([requireProgram('podman'), ...args], { ...options, env: this.env });
+  podmanStart(args: readonly string[], options: CommandOptions = {}) {
+    return startCommand([requireProgram('podman'), ...args], { ...options, env: this.env });
   }
 
   /**

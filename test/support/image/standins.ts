@@ -24,10 +24,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mountsUnder } from './podman.js';
 import { requireProgram, run } from '../command.js';
+import { ROOT } from '../paths.js';
+import { mountsUnder } from '../proc.js';
 import type { PodmanSandbox } from './podman.js';
-import { ROOT } from './files.js';
 
 const PYTHON_SUITE = 'trixie';
 const NODE_SUITE = 'bookworm';

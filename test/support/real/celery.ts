@@ -8,7 +8,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CELERY_CLIENT, REPO, hostEnv } from './env.js';
+import { ROOT } from '../paths.js';
+import { CELERY_CLIENT, hostEnv } from './env.js';
 import type { RedisServer } from './redis.js';
 import { wrapped } from './versions.js';
 
@@ -23,7 +24,7 @@ export const QUEUE = 'celery';
 export async function sendSlowTasks(redis: RedisServer, count: number, seconds: number, task: SlowTask = 'slow'): Promise<string[]> {
   const [program, args] = wrapped(redis.versions, ['python3', CELERY_CLIENT, 'send', String(count), String(seconds), task]);
   const { stdout } = await run(program, args, {
-    cwd: REPO,
+    cwd: ROOT,
     env: hostEnv({ CELERY_BROKER_URL: redis.url }),
     timeout: 30_000,
   });

@@ -2,13 +2,11 @@
  * Fixed facts of the real-process suite: where things are, who runs them, and the clean environment a
  * "container" starts with (nothing of the test runner's environment leaks in, like an image).
  */
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { ROOT } from '../paths.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SUPERVISOR = path.join(REPO, 'dist/supervisor.js');
-export const OLD_START_SH = 'test/baseline/start.sh'; // relative to REPO, like `scripts/start.sh` relative to /app
-export const CELERY_CLIENT = path.join(REPO, 'test/real/fixtures/celery_client.py');
+export const OLD_START_SH = 'test/baseline/start.sh'; // relative to ROOT, like `scripts/start.sh` relative to /app
+export const CELERY_CLIENT = path.join(ROOT, 'test/real/fixtures/celery_client.py');
 
 /** The image's appuser (ARG UID=10001 / GID=10001 in the migration plan). */
 export const APP_UID = 10001;
@@ -23,7 +21,7 @@ export function containerEnv(extra: Record<string, string>): Record<string, stri
     PATH: SYSTEM_PATH,
     HOME: '/nonexistent', // useradd -M -d /nonexistent
     LANG: 'C.UTF-8',
-    PYTHONPATH: REPO,
+    PYTHONPATH: ROOT,
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
     ...extra,
@@ -32,18 +30,5 @@ export function containerEnv(extra: Record<string, string>): Record<string, stri
 
 /** Environment for helper programs the test itself runs on the host side (python client, redis). */
 export function hostEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', PYTHONPATH: REPO, PYTHONDONTWRITEBYTECODE: '1', ...extra };
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+  return { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', PYTHONPATH: ROOT, PYTHONDONTWRITEBYTECODE: '1', ...extra };
 }

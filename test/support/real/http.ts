@@ -1,4 +1,4 @@
-/** HTTP from the host side: every request on its own connection (no keep-alive agent). */
+/** HTTP from the host side: every request on its own connection (no keep-alive agent); a free port to listen on. */
 import http from 'node:http';
 import net from 'node:net';
 
@@ -47,4 +47,18 @@ export async function newConnection(port: number, timeoutMs = 3000): Promise<'re
   const answer = await get(port, '/healthz', timeoutMs);
   if (answer.status) return `served ${answer.status}`;
   return answer.error === 'TIMEOUT' ? 'hung' : (answer.error ?? 'unknown');
+}
+
+/** A TCP port free on all interfaces right now (the kernel picks it; we close and hand it on). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen({ port: 0, host: '0.0.0.0', exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
 }

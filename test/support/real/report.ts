@@ -4,11 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, hostEnv } from './env.js';
+import { ROOT } from '../paths.js';
+import { hostEnv } from './env.js';
 import type { StopObservation, WebObservation, WorkerObservation } from './scenarios.js';
-import { wrapped, type VersionSet } from './versions.js';
+import { type VersionSet, wrapped } from './versions.js';
 
-export const REPORT = path.join(REPO, 'docs/stop-semantics.md');
+export const REPORT = path.join(ROOT, 'docs/stop-semantics.md');
 
 export interface Row {
   scenario: string;

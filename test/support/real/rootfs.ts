@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { debianMirror } from '../image/standins.js';
-import { mountsUnder } from '../image/podman.js';
 import { requireProgram, run } from '../command.js';
+import { mountsUnder } from '../proc.js';
+import { debianMirror } from '../image/standins.js';
 
 export interface RootfsRecipe {
   suite: string;

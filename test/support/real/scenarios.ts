@@ -3,13 +3,12 @@
  * start.sh). Each returns what it observed; the test files decide what is asserted and what is only
  * recorded (the baseline's numbers are facts, not failures).
  */
+import { type Proc, stillAlive } from '../proc.js';
+import { sleep, waitFor } from '../wait.js';
+import { countFates, QUEUE, sendSlowTasks, type SlowTask, type TaskFate, taskFates, taskState } from './celery.js';
 import { Container, type ExitInfo, type LogEvent, type Runner } from './container.js';
-import { get, newConnection, type HttpResult } from './http.js';
-import { freePort } from './ports.js';
-import { stillAlive, type Proc } from './procs.js';
+import { freePort, get, type HttpResult, newConnection } from './http.js';
 import { RedisServer } from './redis.js';
-import { QUEUE, countFates, sendSlowTasks, taskFates, taskState, type SlowTask, type TaskFate } from './celery.js';
-import { sleep, waitFor } from './env.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
 
 export interface StopObservation {

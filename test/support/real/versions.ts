@@ -12,7 +12,7 @@
  * the same, so one scenario body covers both rows.
  */
 import path from 'node:path';
-import { REPO } from './env.js';
+import { ROOT } from '../paths.js';
 import { ensureRootfs, TRIXIE_RECIPE } from './rootfs.js';
 
 export interface VersionSet {
@@ -33,7 +33,7 @@ export const BOOKWORM: VersionSet = {
   scratchDir: undefined,
 };
 
-const ENTER_ROOTFS = path.join(REPO, 'test/support/real/enter-rootfs.sh');
+const ENTER_ROOTFS = path.join(ROOT, 'test/support/real/enter-rootfs.sh');
 
 let trixieRoot: string | undefined;
 
@@ -42,9 +42,9 @@ export const TRIXIE: VersionSet = {
   async prepare() {
     trixieRoot ??= await ensureRootfs(TRIXIE_RECIPE);
   },
-  wrap(argv, workdir = REPO) {
+  wrap(argv, workdir = ROOT) {
     if (!trixieRoot) throw new Error('the trixie root filesystem is not prepared: call TRIXIE.prepare() in beforeAll');
-    return ['unshare', '--mount', '--propagation', 'private', '--', 'bash', ENTER_ROOTFS, trixieRoot, REPO, workdir, '--', ...argv];
+    return ['unshare', '--mount', '--propagation', 'private', '--', 'bash', ENTER_ROOTFS, trixieRoot, ROOT, workdir, '--', ...argv];
   },
   // enter-rootfs.sh mounts a fresh tmpfs there for each command.
   scratchDir: '/tmp',
