@@ -7,7 +7,9 @@
 //  - under tini -g in a PID namespace they die with the namespace even when the detection cannot see them
 //    (a descendant that cleared its environment), because tini exits right after the supervisor.
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+// node:child_process for the processes that findEscapees() must tell apart: detached, with chosen environments.
+import { spawn } from 'node:child_process';
+import { execaSync } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findEscapees, RUN_MARKER } from '../../src/supervise/escapees.js';
@@ -91,7 +93,7 @@ describe('grandchildren that escape the process group with setsid()', () => {
 
   it('in a PID namespace without its own /proc, findEscapees() looks for nothing rather than kill by foreign pids', () => {
     const probe = (args: string[]) =>
-      JSON.parse(execFileSync('unshare', [...args, NODE, join(FIXTURES, 'escapee-probe.mjs')], { encoding: 'utf8', timeout: 20_000 })) as { found: number; pid: number };
+      JSON.parse(execaSync('unshare', [...args, NODE, join(FIXTURES, 'escapee-probe.mjs')], { timeout: 20_000 }).stdout) as { found: number; pid: number };
     expect(probe(['--pid', '--fork', '--kill-child', '--mount-proc'])).toEqual({ found: 1, pid: 1 });
     // The host's /proc: its pids are not the ones kill() would reach from inside the namespace.
     expect(probe(['--pid', '--fork', '--kill-child'])).toEqual({ found: 0, pid: 1 });

@@ -4,23 +4,22 @@
 // the stop request is delivered there. Node hands a signal to JavaScript only in its event loop, so the check must
 // give the loop a turn, or the request is seen only after the spawn.
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expectNothingLeftAfterAll } from '../support/cleanup.js';
 import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
 import { parseLog } from '../support/supervisor.js';
 import { world } from '../support/world.js';
 
-const run = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
 expectNothingLeftAfterAll();
 
 async function stopAtFirstLogLine(signal: string, args: string[], env: Record<string, string>) {
-  const { stdout } = await run('python3', [join(FIXTURES, 'blocked-stderr.py'), signal, NODE, SUPERVISOR, ...args], {
+  const { stdout } = await execa('python3', [join(FIXTURES, 'blocked-stderr.py'), signal, NODE, SUPERVISOR, ...args], {
     env: { PATH: TEST_PATH, HOME: '/tmp', SUPERVISOR_LOG_LEVEL: 'info', ...env },
+    extendEnv: false,
     timeout: 60_000,
   });
   const result = JSON.parse(stdout) as { exit: number; stderr: string; error?: string };

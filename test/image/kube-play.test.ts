@@ -29,11 +29,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { type RunResult, which } from '../support/command.js';
-import { ROOT } from '../support/paths.js';
-import { mountsUnder, processesMentioning } from '../support/proc.js';
 import { read } from '../support/image/files.js';
-import { PodmanSandbox } from '../support/image/podman.js';
-import { importStandins, type Timings } from '../support/image/standins.js';
+import { PodmanSandbox, buildImages, cleanUpSandbox, stepTimer, waitForPodman } from '../support/image/podman.js';
+import type { Timings } from '../support/image/standins.js';
 
 const PREFIX = 'eveai-kube-';
 const IMAGES = {
@@ -90,28 +88,8 @@ let redisIp = '';
 function podman(args: string[], timeoutMs = 120_000): Promise<RunResult> {
   return sandbox.podman(args, { timeoutMs });
 }
-async function timed<T>(step: string, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[step] = Date.now() - started;
-  }
-}
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const timed = stepTimer(timings);
+const waitFor = waitForPodman;
 
 /** podman names a Deployment's containers <deployment>-pod-<replica>-<container>. */
 function containerName(manifest: Manifest, replica = 0): string {
@@ -206,18 +184,7 @@ beforeAll(async () => {
   sandbox = PodmanSandbox.create();
   work = join(sandbox.dir, 'kube');
   mkdirSync(work);
-  const standins = await timed('stand-ins ready', () => importStandins(sandbox, timings));
-  const buildArgs = [
-    '--build-arg', `PYTHON_IMAGE=${standins.python}`,
-    '--build-arg', `NODE_IMAGE=${standins.node}`,
-    '--build-arg', 'REQUIREMENTS=test/image/standin/requirements.txt',
-  ];
-  await timed('podman build Dockerfile.base', () =>
-    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', IMAGES.base, ROOT], { timeoutMs: 900_000, cwd: ROOT }));
-  for (const dir of ['eveai_app', 'eveai_workers'] as const) {
-    await timed(`podman build docker/${dir}/Dockerfile`, () =>
-      sandbox.podman(['build', '--pull=never', '--network', 'none', '-f', `docker/${dir}/Dockerfile`, '--build-arg', `BASE_IMAGE=${IMAGES.base}`, '-t', IMAGES[dir], ROOT], { timeoutMs: 300_000, cwd: ROOT }));
-  }
+  await buildImages(sandbox, timings, IMAGES);
   // The test-only curl layer (see the header). Debian's curl, from the archive the base image's tini comes from.
   for (const [service, image] of [[IMAGES.eveai_app, PLAYED['eveai-app']], [IMAGES.eveai_workers, PLAYED['eveai-workers']]] as const) {
     const dir = join(work, image.replace(/[^a-z0-9]+/g, '-'));
@@ -258,14 +225,7 @@ afterAll(async () => {
     await sandbox.podman(['pod', 'rm', '--all', '--force', '--time', '0'], { allowFailure: true, timeoutMs: 120_000 });
     await sandbox.podman(['network', 'rm', '--force', 'podman-default-kube-network'], { allowFailure: true, timeoutMs: 60_000 });
   }
-  const problems = sandbox ? await timed('cleanup', () => sandbox.cleanup()) : [];
-  timings['whole file'] = Date.now() - suiteStarted;
-  console.log(['podman kube play durations:', ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join('\n'));
-  if (sandbox) {
-    expect(problems, 'cleanup left something behind').toEqual([]);
-    expect(mountsUnder(sandbox.dir)).toEqual([]);
-    expect(processesMentioning(sandbox.dir)).toEqual([]);
-  }
+  await cleanUpSandbox(sandbox, timings, 'podman kube play', suiteStarted);
 }, 300_000);
 
 describe('deploy/k8s under podman kube play', () => {

@@ -3,16 +3,15 @@
  * schedule and exits 0; a second start in the same working directory (the image's WORKDIR) starts cleanly:
  * celery 5 writes no pidfile, and the supervisor passes none.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { Container, useContainerCleanup } from '../support/real/container.js';
-import { APP_GID, APP_UID, hostEnv } from '../support/real/env.js';
+import { APP_GID, APP_UID } from '../support/real/env.js';
 import { RedisServer } from '../support/real/redis.js';
-import { VERSION_SETS, type VersionSet, wrapped } from '../support/real/versions.js';
+import { VERSION_SETS, outputOf, type VersionSet } from '../support/real/versions.js';
 
 useContainerCleanup();
 
@@ -28,8 +27,7 @@ function savedEntries(versions: VersionSet, workdir: string): Record<string, num
     "s = shelve.open(sys.argv[1], flag='r')",
     "print(json.dumps({name: entry.total_run_count for name, entry in s['entries'].items()}))",
   ].join('\n');
-  const [program, args] = wrapped(versions, ['python3', '-c', script, path.join(workdir, 'celerybeat-schedule')], workdir);
-  const out = execFileSync(program, args, { env: hostEnv(), encoding: 'utf8' });
+  const out = outputOf(versions, ['python3', '-c', script, path.join(workdir, 'celerybeat-schedule')], { workdir });
   return JSON.parse(out) as Record<string, number>;
 }
 

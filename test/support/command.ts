@@ -1,9 +1,10 @@
-// Running external programs from the image tests: always an argv (never a shell string), bounded in time,
-// with the output kept for the error message.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Running external programs (podman, debootstrap, tar, umount, …): always an argv (never a shell string), bounded in
+// time, with the output kept for the error message.
+import { execa, type ResultPromise } from 'execa';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { collectSupervisorLines } from './log-lines.js';
+import { mountsUnder } from './proc.js';
 
 export interface RunResult {
   code: number | null;
@@ -34,39 +35,34 @@ function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** Starts argv[0] with argv[1..]; the promise settles when it exits. */
-export function startCommand(argv: readonly string[], options: CommandOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
-  const started = Date.now();
-  const child = spawn(argv[0]!, argv.slice(1), {
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+/** Starts argv[0] with argv[1..] (execa: bounded in time, killed with the test process); `done` settles when it exits. */
+export function startCommand(argv: readonly string[], options: CommandOptions = {}): { child: ResultPromise; done: Promise<RunResult> } {
   const timeoutMs = options.timeoutMs ?? 600_000;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const done = new Promise<RunResult>((resolve, reject) => {
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv[0]} could not be started: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      // podman run / podman logs carry the supervisor's lines from inside the containers.
-      collectSupervisorLines(stdout);
-      collectSupervisorLines(stderr);
-      const result = { code, signal, stdout, stderr, ms: Date.now() - started };
-      if (timedOut) reject(new CommandError(argv, result, `timed out (${timeoutMs} ms)`));
-      else if (code !== 0 && !options.allowFailure) reject(new CommandError(argv, result, `exited ${code ?? signal}`));
-      else resolve(result);
-    });
+  const child = execa(argv[0]!, argv.slice(1), {
+    env: options.env ?? process.env,
+    extendEnv: false,
+    cwd: options.cwd,
+    stdin: 'ignore',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    reject: false,
+    stripFinalNewline: false,
+  });
+  const done = child.then((result) => {
+    const outcome: RunResult = {
+      code: result.exitCode ?? null,
+      signal: (result.signal as NodeJS.Signals | undefined) ?? null,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      ms: Math.round(result.durationMs),
+    };
+    // podman run / podman logs carry the supervisor's lines from inside the containers.
+    collectSupervisorLines(outcome.stdout);
+    collectSupervisorLines(outcome.stderr);
+    if (result.timedOut) throw new CommandError(argv, outcome, `timed out (${timeoutMs} ms)`);
+    if (outcome.code === null && outcome.signal === null) throw new Error(`${argv[0]} could not be started: ${result.message}`);
+    if (outcome.code !== 0 && !options.allowFailure) throw new CommandError(argv, outcome, `exited ${outcome.code ?? outcome.signal}`);
+    return outcome;
   });
   return { child, done };
 }
@@ -97,4 +93,11 @@ export function requireProgram(program: string): string {
   const path = which(program);
   if (!path) throw new Error(`${program} is not installed: \`bash dev.sh setup\` installs it (dev.sh APT_PACKAGES)`);
   return path;
+}
+
+/** Lazily unmounts everything mounted at or below `dir` (what debootstrap leaves when it is interrupted). */
+export async function unmountBelow(dir: string): Promise<void> {
+  for (const mountPoint of mountsUnder(dir)) {
+    await run([requireProgram('umount'), '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
+  }
 }

@@ -62,6 +62,9 @@ export async function startSupervisor(args: string[], options: RunOptions = {}):
     const init = options.pidNamespace === 'without-tini' ? [] : ['tini', '-g', '--'];
     argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...init, ...argv];
   }
+  // node:child_process, not execa: the tests read the exit status while the output may still be open
+  // (proc.exitCode/signalCode, the 'exit' event when orphans hold the pipes), hand FIFOs as stdout/stderr and signal
+  // the process directly; execa's subprocess type hides those ChildProcess members and its kill() adds its own timer.
   const proc = spawn(argv[0]!, argv.slice(1), { env, cwd: options.cwd ?? ROOT, stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

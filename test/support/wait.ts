@@ -9,19 +9,31 @@ export class WaitTimeout extends Error {}
 /**
  * Polls `probe` every `everyMs` until it returns something other than undefined or false, and resolves with that.
  * Rejects with a WaitTimeout naming `what` after `timeoutMs`; a probe that throws ends the wait with its error
- * (e.g. the process being waited on has exited). `what` may be a function, to describe the state at the deadline.
+ * (e.g. the process being waited on has exited), unless `retryErrors`: then it counts as "not yet", and the last
+ * error is named at the deadline (e.g. `podman exec` into a container that is still starting).
+ * `what` may be a function, to describe the state at the deadline.
  */
 export async function waitFor<T>(
   what: string | (() => string),
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs: number,
   everyMs = 20,
+  { retryErrors = false } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) throw new WaitTimeout(`not within ${timeoutMs} ms: ${typeof what === 'string' ? what : what()}`);
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      if (!retryErrors) throw error;
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      const described = typeof what === 'string' ? what : what();
+      throw new WaitTimeout(`not within ${timeoutMs} ms: ${described}${lastError === undefined ? '' : `: ${String(lastError)}`}`);
+    }
     await sleep(everyMs);
   }
 }

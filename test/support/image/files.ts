@@ -1,8 +1,8 @@
 // Reading the repository's image and deployment files: Dockerfiles (dockerfile-ast), compose and Kubernetes
 // YAML (yaml), and the supervisor's own view of an environment (`dist/supervisor.js --print`).
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { execaSync } from 'execa';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { parse, parseAllDocuments } from 'yaml';
 import { collectSupervisorLines } from '../log-lines.js';
@@ -168,14 +168,10 @@ export interface PrintedPlan {
  */
 export function printPlan(env: Record<string, string>, command: string[] = []): PrintedPlan {
   const argv = [requireBuild(), '--print', ...(command.length > 0 ? ['--', ...command] : [])];
-  const result = spawnSync(process.execPath, argv, {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  collectSupervisorLines(result.stderr ?? '');
-  if (result.status !== 0) {
-    throw new Error(`supervisor --print exited ${result.status ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr ?? ''}${result.error?.message ?? ''}`);
+  const result = execaSync(process.execPath, argv, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, extendEnv: false, stdin: 'ignore', reject: false });
+  collectSupervisorLines(result.stderr);
+  if (result.exitCode !== 0) {
+    throw new Error(`supervisor --print exited ${result.exitCode ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr}`);
   }
   return JSON.parse(result.stdout) as PrintedPlan;
 }

@@ -11,8 +11,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { requireProgram, run, startCommand, which, type CommandOptions, type RunResult } from '../command.js';
 import { hardLimit, mountsUnder, processesMentioning } from '../proc.js';
+import { waitFor } from '../wait.js';
+import { ROOT } from '../paths.js';
+import { importStandins, type StandinImages, type Timings } from './standins.js';
 
 /** Programs the image tests need; dev.sh's APT_PACKAGES installs them. conmon is a dependency of podman. */
 export const REQUIRED_PROGRAMS = ['podman', 'runc', 'debootstrap', 'tar', 'umount'];
@@ -126,4 +130,61 @@ export class PodmanSandbox {
     if (left.length === 0) rmSync(this.dir, { recursive: true, force: true });
     return problems;
   }
+}
+
+/** Polls a podman probe (a command that fails while a container starts counts as "not yet"); see waitFor. */
+export function waitForPodman<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  return waitFor(what, probe, timeoutMs, everyMs, { retryErrors: true });
+}
+
+/** Times each step into `timings` (printed with the file's durations), whether it succeeds or fails. */
+export function stepTimer(timings: Timings): <T>(step: string, fn: () => Promise<T>) => Promise<T> {
+  return async (step, fn) => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[step] = Date.now() - started;
+    }
+  };
+}
+
+/**
+ * For afterAll: removes everything the sandbox made, prints the file's durations, and fails when anything (a
+ * container, a mount, a process) was left behind.
+ */
+export async function cleanUpSandbox(sandbox: PodmanSandbox | undefined, timings: Timings, title: string, started: number): Promise<void> {
+  const timed = stepTimer(timings);
+  const problems = sandbox ? await timed('cleanup (containers, volumes, images, storage)', () => sandbox.cleanup()) : [];
+  timings['whole file'] = Date.now() - started;
+  console.log([`${title} durations:`, ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join('\n'));
+  if (sandbox) {
+    expect(problems, 'cleanup left something behind').toEqual([]);
+    expect(mountsUnder(sandbox.dir)).toEqual([]);
+    expect(processesMentioning(sandbox.dir)).toEqual([]);
+  }
+}
+
+export type ServiceDir = 'eveai_app' | 'eveai_api' | 'eveai_workers';
+
+/**
+ * Imports the stand-ins, builds the real Dockerfile.base from them (--network host: its RUN steps reach Debian's
+ * archive for tini and the npm registry for npm ci like the host does; --pull=never: only the local stand-ins, never
+ * a registry), then each service's Dockerfile FROM it (no network). Returns the stand-in images.
+ */
+export async function buildImages(sandbox: PodmanSandbox, timings: Timings, images: { base: string } & Partial<Record<ServiceDir, string>>): Promise<StandinImages> {
+  const timed = stepTimer(timings);
+  const standins = await timed('stand-ins ready (import; debootstrap on a cold cache is listed separately)', () => importStandins(sandbox, timings));
+  const buildArgs = [
+    '--build-arg', `PYTHON_IMAGE=${standins.python}`,
+    '--build-arg', `NODE_IMAGE=${standins.node}`,
+    '--build-arg', 'REQUIREMENTS=test/image/standin/requirements.txt',
+  ];
+  await timed('podman build Dockerfile.base', () =>
+    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', images.base, ROOT], { timeoutMs: 900_000, cwd: ROOT }));
+  for (const dir of (['eveai_app', 'eveai_api', 'eveai_workers'] as const).filter((d) => images[d] !== undefined)) {
+    await timed(`podman build docker/${dir}/Dockerfile`, () =>
+      sandbox.podman(['build', '--pull=never', '--network', 'none', '-f', `docker/${dir}/Dockerfile`, '--build-arg', `BASE_IMAGE=${images.base}`, '-t', images[dir]!, ROOT], { timeoutMs: 300_000, cwd: ROOT }));
+  }
+  return standins;
 }

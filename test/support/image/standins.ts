@@ -24,9 +24,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { requireProgram, run } from '../command.js';
+import { requireProgram, run, unmountBelow } from '../command.js';
 import { ROOT } from '../paths.js';
-import { mountsUnder } from '../proc.js';
 import type { PodmanSandbox } from './podman.js';
 
 const PYTHON_SUITE = 'trixie';
@@ -166,12 +165,6 @@ function recipes(): Recipe[] {
       ],
     },
   ];
-}
-
-async function unmountBelow(dir: string): Promise<void> {
-  for (const mountPoint of mountsUnder(dir)) {
-    await run([requireProgram('umount'), '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
-  }
 }
 
 /** The cached root filesystem tar of a recipe, made with debootstrap when missing. */

@@ -1,13 +1,11 @@
 /**
  * docs/stop-semantics.md: the side-by-side table the real-process suite writes (generated, committed).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../paths.js';
-import { hostEnv } from './env.js';
 import type { StopObservation, WebObservation, WorkerObservation } from './scenarios.js';
-import { type VersionSet, wrapped } from './versions.js';
+import { outputOf, type VersionSet } from './versions.js';
 
 export const REPORT = path.join(ROOT, 'docs/stop-semantics.md');
 
@@ -64,10 +62,7 @@ export function workerRow(scenario: string, o: WorkerObservation, note = ''): Ro
 
 /** The versions of every program a version set runs, read from the programs themselves. */
 export function versionsOf(set: VersionSet): string {
-  const output = (argv: string[]) => {
-    const [program, args] = wrapped(set, argv);
-    return execFileSync(program, args, { env: hostEnv(), encoding: 'utf8' });
-  };
+  const output = (argv: string[]) => outputOf(set, argv);
   const py = output([
     'python3', '-c',
     'import importlib.metadata as m, platform; print(", ".join(f"{n} {m.version(d)}" for n, d in [("gunicorn", "gunicorn"), ("gevent", "gevent"), ("flask", "flask"), ("celery", "celery"), ("billiard", "billiard"), ("kombu", "kombu"), ("redis-py", "redis")]) + f", python {platform.python_version()}")',

@@ -12,8 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { requireProgram, run } from '../command.js';
-import { mountsUnder } from '../proc.js';
+import { requireProgram, run, unmountBelow } from '../command.js';
 import { debianMirror } from '../image/standins.js';
 
 export interface RootfsRecipe {
@@ -79,11 +78,5 @@ export async function ensureRootfs(recipe: RootfsRecipe): Promise<string> {
   } finally {
     await unmountBelow(work);
     fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
-async function unmountBelow(dir: string): Promise<void> {
-  for (const mountPoint of mountsUnder(dir)) {
-    await run([requireProgram('umount'), '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
   }
 }

@@ -12,7 +12,9 @@
  * the same, so one scenario body covers both rows.
  */
 import path from 'node:path';
+import { execaSync } from 'execa';
 import { ROOT } from '../paths.js';
+import { hostEnv } from './env.js';
 import { ensureRootfs, TRIXIE_RECIPE } from './rootfs.js';
 
 export interface VersionSet {
@@ -57,4 +59,13 @@ export const VERSION_SETS: readonly VersionSet[] = [BOOKWORM, TRIXIE];
 export function wrapped(set: VersionSet, argv: readonly string[], workdir?: string): [string, string[]] {
   const full = set.wrap(argv, workdir);
   return [full[0]!, full.slice(1)];
+}
+
+/**
+ * Runs `argv` with this set's programs on the host side (helper scripts, version queries) and returns its stdout;
+ * throws with its stderr when it fails. `env` defaults to hostEnv().
+ */
+export function outputOf(set: VersionSet, argv: readonly string[], options: { env?: Record<string, string>; workdir?: string } = {}): string {
+  const [program, args] = wrapped(set, argv, options.workdir);
+  return execaSync(program, args, { env: options.env ?? hostEnv(), extendEnv: false, stripFinalNewline: false }).stdout;
 }
