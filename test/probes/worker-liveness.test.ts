@@ -28,7 +28,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('worker liveness on real celery', () => {
   it('passes once the heartbeat runs, fails while the main process is SIGSTOPped, passes after SIGCONT; stays true through a warm shutdown', async () => {
-    const redis = await RedisServer.start();
+    await using redis = await RedisServer.start();
     const probePort = await freePort();
     const heartbeat = join(dir, 'worker-heartbeat');
     const container = await Container.start({
@@ -66,7 +66,6 @@ describe('worker liveness on real celery', () => {
     expect(await probe(probePort, '/ready')).toMatchObject({ status: 503, phase: 'stopping' });
     expect((await container.waitExit(40_000)).code).toBe(0);
     expect(await taskState(redis, id!), 'the task in flight finished').toBe('SUCCESS');
-    await redis.stop();
   });
 });
 
@@ -102,7 +101,7 @@ describe('heartbeat age', () => {
 
 describe('beat liveness on real celery beat', () => {
   it('fails while beat is SIGSTOPped and passes again after SIGCONT', async () => {
-    const redis = await RedisServer.start();
+    await using redis = await RedisServer.start();
     const probePort = await freePort();
     const container = await Container.start({
       name: 'probes-beat-sigstop',
@@ -121,7 +120,6 @@ describe('beat liveness on real celery beat', () => {
     await waitFor('/live passes again', async () => (await probe(probePort, '/live')).status === 200, 10_000, 100);
     container.signal('SIGTERM');
     expect((await container.waitExit(30_000)).code).toBe(0);
-    await redis.stop();
   });
 });
 

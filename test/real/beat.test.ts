@@ -4,21 +4,17 @@
  * celery 5 writes no pidfile, and the supervisor passes none.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cleanup.js';
 import { waitFor } from '../support/wait.js';
 import { Container, useContainerCleanup } from '../support/real/container.js';
 import { APP_GID, APP_UID } from '../support/real/env.js';
 import { RedisServer } from '../support/real/redis.js';
 import { VERSION_SETS, outputOf, type VersionSet } from '../support/real/versions.js';
 
-useContainerCleanup();
+useContainerCleanup(); // containers, redis-servers and temp directories after each test
 
-const workdirs: string[] = [];
-afterEach(() => {
-  for (const dir of workdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 /** The periodic-task entries beat saved in its shelve file, read back with the same set's Python (dbm formats differ). */
 function savedEntries(versions: VersionSet, workdir: string): Record<string, number> {
@@ -55,8 +51,7 @@ describe.each(VERSION_SETS)('$name: scenario 6 — beat', (versions: VersionSet)
 
   it('supervisor: SIGTERM to PID 1 -> exit 0 and the schedule is saved; a restart in the same directory starts cleanly', async () => {
     const redis = await RedisServer.start(versions);
-    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'eveai-beat-'));
-    workdirs.push(workdir);
+    const workdir = tempDir('eveai-beat-');
     fs.chownSync(workdir, APP_UID, APP_GID); // like WORKDIR /app owned by appuser
 
     await runBeatOnce(`${versions.name}-s6-beat-first`, workdir, redis, 0);

@@ -127,34 +127,30 @@ function watchQueue(redis: RedisServer, count: number): { reachedAt: Promise<num
  * `task`: 'slow' (acks_late + reject_on_worker_lost) or 'plain_slow' (celery's defaults: acked on receipt).
  */
 export async function workerStopWithTasksInFlight(options: StopOptions & { tasks: number; seconds: number; concurrency: number; task?: SlowTask }): Promise<WorkerObservation> {
-  const redis = await RedisServer.start(options.versions);
-  try {
-    const container = await Container.start({
-      name: options.name,
-      runner: options.runner,
-      versions: options.versions,
-      env: { ROLE: 'worker', CELERY_BROKER_URL: redis.url, CELERY_CONCURRENCY: String(options.concurrency), ...options.env },
-    });
-    await container.waitOutput(/celery@\S+ ready\./, 30_000);
-    const ids = await sendSlowTasks(redis, options.tasks, options.seconds, options.task);
-    await waitFor(
-      `${options.name}: all ${ids.length} tasks STARTED`,
-      async () => (await Promise.all(ids.map((id) => taskState(redis, id)))).every((s) => s === 'STARTED'),
-      20_000,
-      100,
-    );
-    const queue = watchQueue(redis, ids.length);
-    const stop = await stopAndObserve(container, options);
-    queue.stop();
-    const restoredAt = await queue.reachedAt;
-    const escalatedAt = stop.events.find((e) => e.event === 'shutdown.escalate' && e.signal !== 'SIGKILL')?.time;
-    const restoreMs = restoredAt !== undefined && typeof escalatedAt === 'string' ? restoredAt - Date.parse(escalatedAt) : undefined;
-    const fates = await taskFates(redis, ids);
-    const states: Record<string, string> = {};
-    for (const id of ids) states[id] = (await taskState(redis, id)) ?? 'none';
-    const queueLength = Number(await redis.command('LLEN', QUEUE));
-    return { runner: options.runner, container, ...stop, ids, fates, counts: countFates(fates), queueLength, states, restoreMs };
-  } finally {
-    await redis.stop();
-  }
+  await using redis = await RedisServer.start(options.versions);
+  const container = await Container.start({
+    name: options.name,
+    runner: options.runner,
+    versions: options.versions,
+    env: { ROLE: 'worker', CELERY_BROKER_URL: redis.url, CELERY_CONCURRENCY: String(options.concurrency), ...options.env },
+  });
+  await container.waitOutput(/celery@\S+ ready\./, 30_000);
+  const ids = await sendSlowTasks(redis, options.tasks, options.seconds, options.task);
+  await waitFor(
+    `${options.name}: all ${ids.length} tasks STARTED`,
+    async () => (await Promise.all(ids.map((id) => taskState(redis, id)))).every((s) => s === 'STARTED'),
+    20_000,
+    100,
+  );
+  const queue = watchQueue(redis, ids.length);
+  const stop = await stopAndObserve(container, options);
+  queue.stop();
+  const restoredAt = await queue.reachedAt;
+  const escalatedAt = stop.events.find((e) => e.event === 'shutdown.escalate' && e.signal !== 'SIGKILL')?.time;
+  const restoreMs = restoredAt !== undefined && typeof escalatedAt === 'string' ? restoredAt - Date.parse(escalatedAt) : undefined;
+  const fates = await taskFates(redis, ids);
+  const states: Record<string, string> = {};
+  for (const id of ids) states[id] = (await taskState(redis, id)) ?? 'none';
+  const queueLength = Number(await redis.command('LLEN', QUEUE));
+  return { runner: options.runner, container, ...stop, ids, fates, counts: countFates(fates), queueLength, states, restoreMs };
 }
