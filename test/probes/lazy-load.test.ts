@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSupervisor } from '../support/supervisor.js';
 import { world } from '../support/world.js';
-import { freePort } from '../support/real/http.js';
+import { freePort } from '../support/http.js';
 
 async function builtinsLoaded(env: Record<string, string>): Promise<string[]> {
   using w = world();

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Proc, stillAlive } from '../support/proc.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { type Container, useContainerCleanup } from '../support/real/container.js';
-import { get } from '../support/real/http.js';
+import { get } from '../support/http.js';
 import { startWeb } from '../support/real/scenarios.js';
 import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 

@@ -12,7 +12,7 @@ import { register, unregister } from '../cleanup.js';
 import { killAll } from '../proc.js';
 import { settlesWithin, waitFor } from '../wait.js';
 import { hostEnv } from './env.js';
-import { freePort } from './http.js';
+import { freePort } from '../http.js';
 import { BOOKWORM, type VersionSet, wrapped } from './versions.js';
 
 type Reply = string | number | null | Reply[];

@@ -7,7 +7,7 @@ import { type Proc, stillAlive } from '../proc.js';
 import { sleep, waitFor } from '../wait.js';
 import { countFates, QUEUE, sendSlowTasks, type SlowTask, type TaskFate, taskFates, taskState } from './celery.js';
 import { Container, type ExitInfo, type LogEvent, type Runner } from './container.js';
-import { freePort, get, type HttpResult, newConnection } from './http.js';
+import { freePort, get, type HttpResult, newConnection } from '../http.js';
 import { RedisServer } from './redis.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
 

@@ -8,9 +8,10 @@ export interface HttpResult {
   body?: string;
 }
 
-export function get(port: number, pathname: string, timeoutMs = 30_000): Promise<HttpResult> {
+/** GET http://host:port/pathname; resolves with the status and body, or with what went wrong (never rejects). */
+export function get(port: number, pathname: string, timeoutMs = 30_000, host = '127.0.0.1'): Promise<HttpResult> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathname, agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host, port, path: pathname, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -61,4 +62,10 @@ export function freePort(): Promise<number> {
       server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** The supervisor's probe endpoint: the status and the JSON answer's phase and reason. */
+export async function probeAnswer(port: number, path: '/live' | '/ready'): Promise<{ status?: number; phase?: string; reason?: string }> {
+  const answer = await get(port, path, 10_000);
+  return { status: answer.status, ...(answer.body ? (JSON.parse(answer.body) as { phase: string; reason: string }) : {}) };
 }
