@@ -1,10 +1,10 @@
 // vitest global setup: gives the run its own directory for supervisor log lines and, after every test file has
-// run, checks each collected line against docs/log-events.schema.json (test/helpers/log-lines.ts). A line that
+// run, checks each collected line against docs/log-events.schema.json (test/support/log-lines.ts). A line that
 // fails makes the whole run fail, naming the line, the problem and the test that produced it.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './helpers/supervisor.js';
-import { checkCollectedLines, readCollectedLines } from './helpers/log-lines.js';
+import { checkCollectedLines, readCollectedLines } from './support/log-lines.js';
+import { ROOT } from './support/paths.js';
 
 export default function setup(): () => void {
   // Set before any test process starts, so every one of them inherits it.

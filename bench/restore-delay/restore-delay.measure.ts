@@ -15,12 +15,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from '../../test/real/harness/cleanup.js';
-import { workerStopWithTasksInFlight } from '../../test/real/harness/scenarios.js';
-import { versionsOf } from '../../test/real/harness/report.js';
-import { VERSION_SETS } from '../../test/real/harness/versions.js';
+import { useContainerCleanup } from '../../test/support/real/container.js';
+import { versionsOf } from '../../test/support/real/report.js';
+import { workerStopWithTasksInFlight } from '../../test/support/real/scenarios.js';
+import { VERSION_SETS } from '../../test/support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 const REPEAT = Number(process.env.REPEAT ?? 5);
 const CELLS = [

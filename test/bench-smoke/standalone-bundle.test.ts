@@ -2,19 +2,20 @@
 // bundle is self-contained the way it ships: copied alone into an empty directory outside the repository, it
 // resolves a plan (--print) and supervises a one-off command to its exit code, with its JSON log intact.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../helpers/supervisor.js';
-import { collectSupervisorLines } from '../helpers/log-lines.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cleanup.js';
+import { collectSupervisorLines } from '../support/log-lines.js';
+import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
+import { parseLog } from '../support/supervisor.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'eveai-standalone-'));
+const dir = tempDir('eveai-standalone-');
 const bundle = join(dir, 'supervisor.js');
 copyFileSync(SUPERVISOR, bundle);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Not startSupervisor: this runs the copy of the bundle, alone in its directory, as the image has it.
 const run = (args: string[], env: Record<string, string> = {}) => {
   const result = spawnSync(NODE, [bundle, ...args], { cwd: dir, env: { PATH: TEST_PATH, HOME: dir, ...env }, encoding: 'utf8', timeout: 20_000 });
   collectSupervisorLines(result.stderr);

@@ -1,14 +1,14 @@
 // Bad command lines: each gets one clear message (a JSON line naming the problem), its own exit code
 // (64 usage, 127 not found, 126 not executable), a final supervisor.exit, and nothing is started.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSupervisor } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, foreignLines, within, world } from './helpers.js';
+import { expectNothingLeftAfterAll } from '../support/cleanup.js';
+import { foreignLines, startSupervisor } from '../support/supervisor.js';
+import { within } from '../support/wait.js';
+import { world } from '../support/world.js';
 
-afterAll(() => {
-  expect(cleanupAllWorlds()).toEqual([]);
-});
+expectNothingLeftAfterAll();
 
 interface Case {
   name: string;
@@ -50,35 +50,30 @@ const cases: Case[] = [
 
 describe('bad command lines and programs', () => {
   it.concurrent.each(cases)('$name -> exit $code', async ({ args, env, code, event, says }) => {
-    const w = world();
+    using w = world();
     writeFileSync(join(w.dir, 'plain.txt'), 'not a program\n');
     writeFileSync(join(w.dir, 'bad-interpreter'), '#!/nonexistent/interpreter\n');
     chmodSync(join(w.dir, 'bad-interpreter'), 0o755);
     mkdirSync(join(w.dir, 'pathdir', 'gunicorn'), { recursive: true });
     mkdirSync(join(w.dir, 'empty'));
-    const run = runSupervisor(args(w.dir), { env: { ...w.env, ...env?.(w.dir) } });
-    try {
-      const exit = await within(run.exited, 20_000, 'exit');
-      expect(exit.code, run.stderr()).toBe(code);
-      const logs = run.logs();
-      const problems = logs.filter((l) => l.level === 'error' || l.level === 'fatal');
-      expect(problems.map((l) => l.event)).toEqual([event]);
-      for (const text of says(w.dir)) expect(problems[0]!.msg).toContain(text);
-      expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code });
-      expect(foreignLines(run.stderr())).toEqual([]); // no stack trace, no Node warning
-      expect(run.stdout()).toBe('');
-      expect(logs.some((l) => l.event === 'child.spawn')).toBe(false);
-      expect(w.alive()).toEqual([]);
-    } finally {
-      run.proc.kill('SIGKILL');
-      w.cleanup();
-    }
+    using run = await startSupervisor(args(w.dir), { env: { ...w.env, ...env?.(w.dir) } });
+    const exit = await within(run.exited, 20_000, 'exit');
+    expect(exit.code, run.stderr()).toBe(code);
+    const logs = run.logs();
+    const problems = logs.filter((l) => l.level === 'error' || l.level === 'fatal');
+    expect(problems.map((l) => l.event)).toEqual([event]);
+    for (const text of says(w.dir)) expect(problems[0]!.msg).toContain(text);
+    expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code });
+    expect(foreignLines(run.stderr())).toEqual([]); // no stack trace, no Node warning
+    expect(run.stdout()).toBe('');
+    expect(logs.some((l) => l.event === 'child.spawn')).toBe(false);
+    expect(w.alive()).toEqual([]);
   }, 30_000);
 
   it('--help and --version alone answer on stdout with exit 0 and start nothing', async () => {
     for (const [flag, expected] of [['--help', 'Exit codes'], ['--version', '.']] as const) {
-      const w = world();
-      const run = runSupervisor([flag], { env: w.env });
+      using w = world();
+      using run = await startSupervisor([flag], { env: w.env });
       const exit = await within(run.exited, 20_000, flag);
       expect(exit.code).toBe(0);
       expect(run.stdout()).toContain(expected);

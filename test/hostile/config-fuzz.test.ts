@@ -7,17 +7,17 @@
 //  - the real binary (fewer runs): never a stack trace or any non-JSON line; exit 78 with one config.invalid
 //    line per invalid variable and no program started, or the program started with exactly that argv and
 //    every variable passed through byte for byte; no value is ever run through a shell.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlan } from '../../src/plan/load.js';
-import { runSupervisor, tempDir } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, events, exitOf, foreignLines, readReport, within, world } from './helpers.js';
+import { expectNothingLeftAfterAll, tempDir } from '../support/cleanup.js';
+import { events, exitOf, foreignLines, startSupervisor } from '../support/supervisor.js';
+import { within } from '../support/wait.js';
+import { readReport, world } from '../support/world.js';
 
-afterAll(() => {
-  expect(cleanupAllWorlds()).toEqual([]);
-});
+expectNothingLeftAfterAll();
 
 // ---------------------------------------------------------------------------------------------------------
 // The oracle (from the contract: names, defaults, ranges, argv shapes).
@@ -267,44 +267,39 @@ describe('the real binary over random environments', () => {
     let invalid = 0;
     await fc.assert(
       fc.asyncProperty(envArb(sentinel, true), async ({ env }) => {
-        const w = world({ FAKE_EXIT: '0' });
-        const run = runSupervisor([], { env: { ...w.env, SUPERVISOR_LOG_LEVEL: 'debug', ...env } });
-        try {
-          const exit = await exitOf(run, 20_000, 'exit', w.alive);
-          const expected = oracle({ SUPERVISOR_LOG_LEVEL: 'debug', ...env });
-          const logs = run.logs();
-          expect(foreignLines(run.stderr()), run.stderr()).toEqual([]); // no stack trace, nothing but JSON lines
-          // Every line is one write(2) below PIPE_BUF, so a pipe never splits it — except the lines that carry the
-          // program's argv (child.spawn, supervisor.exec): a valid WSGI_APP/CELERY_APP/CELERY_QUEUES is unbounded.
-          for (const line of run.stderr().split('\n').filter(Boolean)) {
-            const { event } = JSON.parse(line) as { event: string };
-            if (event !== 'child.spawn' && event !== 'supervisor.exec') expect(Buffer.byteLength(line), event).toBeLessThan(4096);
-          }
-          const level = (env.SUPERVISOR_LOG_LEVEL ?? 'debug').toLowerCase();
-          const shown = (wanted: string) => LOG_LEVELS.indexOf(LOG_LEVELS.includes(level) ? level : 'info') >= LOG_LEVELS.indexOf(wanted);
-          if (expected.invalid.length > 0) {
-            invalid++;
-            expect(exit.code).toBe(78);
-            expect(readReport(w)).toBeUndefined(); // no program was started
-            if (shown('error')) {
-              const lines = events(logs, 'config.invalid').map((l) => l.variable as string);
-              expect(lines.sort()).toEqual([...expected.invalid].sort());
-            }
-            if (shown('info')) expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 78 });
-          } else {
-            valid++;
-            expect(exit.code, run.stderr()).toBe(0);
-            const report = readReport(w)!;
-            expect(report.argv).toEqual(expected.argv!.slice(1));
-            for (const [name, value] of Object.entries(env)) expect(report.env[name], name).toBe(value);
-            if (shown('info') && expected.mode === 'exec') expect(logs.at(-1)?.event).toBe('supervisor.exec');
-            else if (shown('info')) expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
-          }
-          expect(w.alive()).toEqual([]);
-        } finally {
-          run.proc.kill('SIGKILL');
-          w.cleanup();
+        using w = world({ FAKE_EXIT: '0' });
+        using run = await startSupervisor([], { env: { ...w.env, SUPERVISOR_LOG_LEVEL: 'debug', ...env } });
+        const exit = await exitOf(run, 20_000, 'exit', w.alive);
+        const expected = oracle({ SUPERVISOR_LOG_LEVEL: 'debug', ...env });
+        const logs = run.logs();
+        expect(foreignLines(run.stderr()), run.stderr()).toEqual([]); // no stack trace, nothing but JSON lines
+        // Every line is one write(2) below PIPE_BUF, so a pipe never splits it — except the lines that carry the
+        // program's argv (child.spawn, supervisor.exec): a valid WSGI_APP/CELERY_APP/CELERY_QUEUES is unbounded.
+        for (const line of run.stderr().split('\n').filter(Boolean)) {
+          const { event } = JSON.parse(line) as { event: string };
+          if (event !== 'child.spawn' && event !== 'supervisor.exec') expect(Buffer.byteLength(line), event).toBeLessThan(4096);
         }
+        const level = (env.SUPERVISOR_LOG_LEVEL ?? 'debug').toLowerCase();
+        const shown = (wanted: string) => LOG_LEVELS.indexOf(LOG_LEVELS.includes(level) ? level : 'info') >= LOG_LEVELS.indexOf(wanted);
+        if (expected.invalid.length > 0) {
+          invalid++;
+          expect(exit.code).toBe(78);
+          expect(readReport(w)).toBeUndefined(); // no program was started
+          if (shown('error')) {
+            const lines = events(logs, 'config.invalid').map((l) => l.variable as string);
+            expect(lines.sort()).toEqual([...expected.invalid].sort());
+          }
+          if (shown('info')) expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 78 });
+        } else {
+          valid++;
+          expect(exit.code, run.stderr()).toBe(0);
+          const report = readReport(w)!;
+          expect(report.argv).toEqual(expected.argv!.slice(1));
+          for (const [name, value] of Object.entries(env)) expect(report.env[name], name).toBe(value);
+          if (shown('info') && expected.mode === 'exec') expect(logs.at(-1)?.event).toBe('supervisor.exec');
+          else if (shown('info')) expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
+        }
+        expect(w.alive()).toEqual([]);
       }),
       { numRuns: 40 },
     );
@@ -313,7 +308,6 @@ describe('the real binary over random environments', () => {
     expect(invalid).toBeGreaterThan(0);
     expect(existsSync(sentinel)).toBe(false);
     expect(readdirSync(sentinelDir)).toEqual([]);
-    rmSync(sentinelDir, { recursive: true, force: true });
   }, 180_000);
 
   it('the worst invalid values (tens of KB of control characters, quotes, emoji, Unicode line separators) still give lines below PIPE_BUF', async () => {
@@ -321,13 +315,12 @@ describe('the real binary over random environments', () => {
     const worst = ['\u0001"\\'.repeat(12_000), '😀'.repeat(10_000), `a${'\u2028\u0085\u00ff'.repeat(6_000)}`];
     const env = Object.fromEntries(KNOWN.map((name, i) => [name, worst[i % worst.length]!]));
     for (const role of ['web', 'worker', 'beat']) {
-      const w = world();
-      const run = runSupervisor(['--check'], { env: { ...w.env, ...env, ROLE: role, SUPERVISOR_LOG_LEVEL: 'debug' } });
+      using w = world();
+      using run = await startSupervisor(['--check'], { env: { ...w.env, ...env, ROLE: role, SUPERVISOR_LOG_LEVEL: 'debug' } });
       const exit = await within(run.exited, 20_000, 'exit');
       expect(exit.code).toBe(78);
       expect(events(run.logs(), 'config.invalid').length).toBeGreaterThanOrEqual(6);
       for (const line of run.stderr().split('\n').filter(Boolean)) expect(Buffer.byteLength(line)).toBeLessThan(4096);
-      w.cleanup();
     }
   }, 30_000);
 
@@ -339,14 +332,12 @@ describe('the real binary over random environments', () => {
       [['--', 'gunicorn', ...args], {}, args],
       [[], { ROLE: 'beat', CELERY_BEAT_SCHEDULE: `x;touch ${sentinel}|$(touch ${sentinel})` }, ['-A', 'scripts.run_eveai_workers', 'beat', '--loglevel=INFO', '-s', `x;touch ${sentinel}|$(touch ${sentinel})`]],
     ] as const) {
-      const w = world({ FAKE_EXIT: '0', ...env });
-      const run = runSupervisor([...cli], { env: w.env });
+      using w = world({ FAKE_EXIT: '0', ...env });
+      using run = await startSupervisor([...cli], { env: w.env });
       const exit = await within(run.exited, 20_000, 'exit');
       expect(exit.code).toBe(0);
       expect(readReport(w)?.argv).toEqual(expectedArgv);
-      w.cleanup();
     }
     expect(readdirSync(sentinelDir)).toEqual([]);
-    rmSync(sentinelDir, { recursive: true, force: true });
   }, 40_000);
 });

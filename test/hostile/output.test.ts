@@ -13,20 +13,25 @@
 //    no shared-fd design can prevent that; the "blocks" case measures it.
 //  - stdout/stderr closed, broken (EPIPE), or failing (EIO, ENOSPC, EBADF): the supervisor keeps supervising
 //    and the program keeps running until it is stopped as usual.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, execFileSync, type StdioOptions } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+// node:child_process for what is not the supervisor started by the toolkit: mkfifo/strace probes, a shell that
+// closes fds 1 and 2 before exec (`>&- 2>&-`), strace around the supervisor, and the pty driver.
+import { spawn, execFileSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { NODE, SUPERVISOR, readRecord, waitForRecord, type LogLine, type RecordedEvent } from '../helpers/supervisor.js';
-import { collectSupervisorLines } from '../helpers/log-lines.js';
-import { FIXTURES, cleanupAllWorlds, eventually, readReport, sampleRss, within, world, type World } from './helpers.js';
+import { atEnd, expectNothingLeftAfterAll } from '../support/cleanup.js';
+import { collectSupervisorLines } from '../support/log-lines.js';
+import { NODE, SUPERVISOR } from '../support/paths.js';
+import { sampleRss } from '../support/proc.js';
+import { type Exit, type LogLine, startSupervisor } from '../support/supervisor.js';
+import { eventually, within } from '../support/wait.js';
+import { isReady, readRecord, readReport, type RecordedEvent, waitForRecord, world, type World } from '../support/world.js';
 
-afterAll(() => {
-  expect(cleanupAllWorlds()).toEqual([]);
-});
+expectNothingLeftAfterAll();
 
+const FIXTURES = join(import.meta.dirname, 'fixtures');
 const FLOOD = join(FIXTURES, 'flood.mjs');
 
 /** A FIFO: the write end to hand to the supervisor as stdout/stderr, the read end as a stream. */
@@ -37,10 +42,9 @@ function fifo(path: string): { writeFd: number; reader: Socket } {
   return { writeFd, reader: new Socket({ fd: readFd, readable: true, writable: false }) };
 }
 
+/** The supervisor with stdout/stderr the test made, at the supervisor's own default log level. */
 function launch(args: string[], env: Record<string, string>, stdio: StdioOptions) {
-  const proc = spawn(NODE, [SUPERVISOR, ...args], { env: { HOME: '/tmp', ...env }, stdio });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => proc.on('exit', (code, signal) => done({ code, signal })));
-  return { proc, exited };
+  return startSupervisor(args, { env: { SUPERVISOR_LOG_LEVEL: 'info', ...env }, stdio });
 }
 
 function hashStream(reader: Socket): Promise<{ hash: string; bytes: number }> {
@@ -127,18 +131,19 @@ function splitStderr(reader: Socket) {
 describe('100 MiB on stdout and on stderr at full speed, through real pipes', () => {
   for (const mode of ['lines', 'blocks'] as const) {
     it(`${mode}: every byte passes unchanged, supervisor lines stay whole, memory stays flat`, async () => {
-      const w = world({ SUPERVISOR_LOG_LEVEL: 'info' });
+      using w = world({ SUPERVISOR_LOG_LEVEL: 'info' });
       const result = join(w.dir, 'flood.json');
       const ready = join(w.dir, 'flood.ready');
       const out = fifo(join(w.dir, 'out'));
       const err = fifo(join(w.dir, 'err'));
       const env = { ...w.env, FLOOD_MB: '100', FLOOD_MODE: mode, FLOOD_RESULT: result, FLOOD_READY: ready };
-      const run = launch(['--', 'node', FLOOD], env, ['ignore', out.writeFd, err.writeFd]);
+      using run = await launch(['--', 'node', FLOOD], env, ['ignore', out.writeFd, err.writeFd]);
       closeSync(out.writeFd);
       closeSync(err.writeFd);
       const stdout = hashStream(out.reader);
       const stderr = splitStderr(err.reader);
       const memory = sampleRss(run.proc.pid!);
+      using _memory = atEnd(() => memory.stop());
       const startedAt = Date.now();
       // Make the supervisor write its own lines while the flood runs: every USR1 is logged and forwarded.
       expect(await eventually(() => existsSync(ready), 20_000)).toBe(true);
@@ -149,42 +154,36 @@ describe('100 MiB on stdout and on stderr at full speed, through real pipes', ()
           pings++;
         }
       }, 5);
-      try {
-        const exit = await within(run.exited, 120_000, 'flood');
-        clearInterval(pinger);
-        const [o, e] = await within(Promise.all([stdout, stderr]), 30_000, 'streams end');
-        const maxRssKb = memory.stop();
-        const written = JSON.parse(readFileSync(result, 'utf8')) as { stdout: string; stderr: string; bytes: [number, number] };
-        const forwarded = e.lines.filter((l) => l.event === 'signal.forwarded').length;
-        console.log(
-          `flood (${mode}): ${o.bytes} + ${e.bytes} bytes in ${Date.now() - startedAt} ms, ${pings} USR1 sent, ` +
-            `${e.lines.length} supervisor lines (${forwarded} forwards), ${e.inside} inside a program line, max RSS ${Math.round(maxRssKb / 1024)} MB`,
-        );
+      using _pinger = atEnd(() => clearInterval(pinger));
+      const exit = await within(run.exited, 120_000, 'flood');
+      clearInterval(pinger);
+      const [o, e] = await within(Promise.all([stdout, stderr]), 30_000, 'streams end');
+      const maxRssKb = memory.stop();
+      const written = JSON.parse(readFileSync(result, 'utf8')) as { stdout: string; stderr: string; bytes: [number, number] };
+      const forwarded = e.lines.filter((l) => l.event === 'signal.forwarded').length;
+      console.log(
+        `flood (${mode}): ${o.bytes} + ${e.bytes} bytes in ${Date.now() - startedAt} ms, ${pings} USR1 sent, ` +
+          `${e.lines.length} supervisor lines (${forwarded} forwards), ${e.inside} inside a program line, max RSS ${Math.round(maxRssKb / 1024)} MB`,
+      );
 
-        expect(exit.code).toBe(0);
-        expect(o).toEqual({ hash: written.stdout, bytes: written.bytes[0] });
-        expect(e.broken).toEqual([]); // every supervisor line arrived whole
-        expect({ hash: e.hash, bytes: e.bytes }).toEqual({ hash: written.stderr, bytes: written.bytes[1] });
-        expect(forwarded).toBeGreaterThan(10); // the supervisor really wrote while the program flooded
-        expect(e.lines.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
-        if (mode === 'lines') expect(e.inside).toBe(0);
-        // The supervisor never holds the program's output: its memory is that of an idle Node process.
-        expect(maxRssKb).toBeLessThan(150 * 1024);
-        expect(w.alive()).toEqual([]);
-      } finally {
-        clearInterval(pinger);
-        memory.stop();
-        run.proc.kill('SIGKILL');
-        w.cleanup();
-      }
+      expect(exit.code).toBe(0);
+      expect(o).toEqual({ hash: written.stdout, bytes: written.bytes[0] });
+      expect(e.broken).toEqual([]); // every supervisor line arrived whole
+      expect({ hash: e.hash, bytes: e.bytes }).toEqual({ hash: written.stderr, bytes: written.bytes[1] });
+      expect(forwarded).toBeGreaterThan(10); // the supervisor really wrote while the program flooded
+      expect(e.lines.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
+      if (mode === 'lines') expect(e.inside).toBe(0);
+      // The supervisor never holds the program's output: its memory is that of an idle Node process.
+      expect(maxRssKb).toBeLessThan(150 * 1024);
+      expect(w.alive()).toEqual([]);
     }, 180_000);
   }
 
   it('the program inherits blocking stdout/stderr: the supervisor never switches the shared pipes to O_NONBLOCK', async () => {
-    const w = world({ ROLE: 'web', FAKE_EXIT: '0' });
+    using w = world({ ROLE: 'web', FAKE_EXIT: '0' });
     const out = fifo(join(w.dir, 'out'));
     const err = fifo(join(w.dir, 'err'));
-    const run = launch([], w.env, ['ignore', out.writeFd, err.writeFd]);
+    using run = await launch([], w.env, ['ignore', out.writeFd, err.writeFd]);
     closeSync(out.writeFd);
     closeSync(err.writeFd);
     out.reader.resume();
@@ -193,7 +192,6 @@ describe('100 MiB on stdout and on stderr at full speed, through real pipes', ()
     expect(exit.code).toBe(0);
     // An O_NONBLOCK stderr would make Python's writes fail with BlockingIOError whenever the reader lags.
     expect(readReport(w)?.nonblocking).toEqual({ 1: false, 2: false });
-    w.cleanup();
   }, 30_000);
 });
 
@@ -210,7 +208,7 @@ const straceWorks = (() => {
 describe('each supervisor line is one write(2)', () => {
   // json is what a pipe gets by default; pretty (a terminal's format, forced here) must keep the same guarantee.
   it.runIf(straceWorks).each(['json', 'pretty'])('strace, SUPERVISOR_LOG_FORMAT=%s: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async (format) => {
-    const w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss', SUPERVISOR_LOG_FORMAT: format });
+    using w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss', SUPERVISOR_LOG_FORMAT: format });
     // -ff: one file per process and thread. With one shared file, a write another traced process interrupts is split
     // into "<unfinished ...>" and "<... resumed>" lines, which on a loaded machine made this test fail spuriously.
     const trace = join(w.dir, 'strace');
@@ -235,62 +233,56 @@ describe('each supervisor line is one write(2)', () => {
     expect(toStderr.map((c) => /^write\(2, ""\.\.\., (\d+)\)\s+= (\d+)$/.exec(c)?.slice(1).map(Number))).toEqual(
       lines.map((line) => [Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1]),
     );
-    w.cleanup();
   }, 40_000);
 });
 
 const leaderSignals = (record: RecordedEvent[]) => record.filter((e) => e.role === 'leader' && e.event === 'signal').map((e) => e.signal);
-const isReady = (events: RecordedEvent[]) => events.some((e) => e.role === 'leader' && e.event === 'ready');
 
 /**
  * The program is healthy and keeps running whatever happens to the supervisor's stdout/stderr; a forwarded
  * signal (USR1 for the web role) still arrives, and TERM stops it gracefully with exit 0.
  */
-async function supervisesThrough(w: World, run: ReturnType<typeof launch>, before?: () => void) {
-  try {
-    await waitForRecord(w.record, isReady);
-    before?.();
-    await new Promise((done) => setTimeout(done, 300));
-    expect(run.proc.exitCode, 'the supervisor died').toBeNull();
-    run.proc.kill('SIGUSR1');
-    await eventually(() => leaderSignals(readRecord(w.record)).includes('SIGUSR1'), 5_000);
-    run.proc.kill('SIGTERM');
-    const exit = await within(run.exited, 20_000, 'exit after TERM');
-    expect(leaderSignals(readRecord(w.record))).toEqual(['SIGUSR1', 'SIGTERM']);
-    expect(readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'exit')).toMatchObject([{ code: 0 }]);
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(w.alive()).toEqual([]);
-  } finally {
-    run.proc.kill('SIGKILL');
-    w.cleanup();
-  }
+async function supervisesThrough(w: World, run: { proc: ChildProcess; exited: Promise<Exit> }, before?: () => void) {
+  await waitForRecord(w.record, isReady);
+  before?.();
+  await new Promise((done) => setTimeout(done, 300));
+  expect(run.proc.exitCode, 'the supervisor died').toBeNull();
+  run.proc.kill('SIGUSR1');
+  await eventually(() => leaderSignals(readRecord(w.record)).includes('SIGUSR1'), 5_000);
+  run.proc.kill('SIGTERM');
+  const exit = await within(run.exited, 20_000, 'exit after TERM');
+  expect(leaderSignals(readRecord(w.record))).toEqual(['SIGUSR1', 'SIGTERM']);
+  expect(readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'exit')).toMatchObject([{ code: 0 }]);
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(w.alive()).toEqual([]);
 }
 
 describe('stdout/stderr closed, broken or failing: the supervisor carries on and the program is unharmed', () => {
   it('both closed before start (>&- 2>&-): Node reopens them on /dev/null, the program inherits /dev/null', async () => {
-    const w = world({ ROLE: 'web' });
+    using w = world({ ROLE: 'web' });
     const proc = spawn('sh', ['-c', 'exec "$@" >&- 2>&-', 'sh', NODE, SUPERVISOR], { env: { HOME: '/tmp', ...w.env }, stdio: 'ignore' });
+    using _proc = atEnd(() => proc.kill('SIGKILL'));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => proc.on('exit', (code, signal) => done({ code, signal })));
     await supervisesThrough(w, { proc, exited });
     expect(readReport(w)?.fds).toMatchObject({ 1: '/dev/null', 2: '/dev/null' });
   }, 40_000);
 
   it('a broken pipe from the start (EPIPE): pino stops logging, supervision goes on', async () => {
-    const w = world({ ROLE: 'web' });
+    using w = world({ ROLE: 'web' });
     const out = fifo(join(w.dir, 'out'));
     const err = fifo(join(w.dir, 'err'));
     out.reader.destroy();
     err.reader.destroy();
-    const run = launch([], w.env, ['ignore', out.writeFd, err.writeFd]);
+    using run = await launch([], w.env, ['ignore', out.writeFd, err.writeFd]);
     closeSync(out.writeFd);
     closeSync(err.writeFd);
     await supervisesThrough(w, run);
   }, 40_000);
 
   it('the pipe breaks while the program runs (the log reader went away)', async () => {
-    const w = world({ ROLE: 'web' });
+    using w = world({ ROLE: 'web' });
     const err = fifo(join(w.dir, 'err'));
-    const run = launch([], w.env, ['ignore', 'ignore', err.writeFd]);
+    using run = await launch([], w.env, ['ignore', 'ignore', err.writeFd]);
     closeSync(err.writeFd);
     let seen = '';
     err.reader.on('data', (chunk: Buffer) => (seen += chunk.toString()));
@@ -306,22 +298,18 @@ describe('stdout/stderr closed, broken or failing: the supervisor carries on and
   // the group. Mid-run that orphans the program (seen: the program survived, reparented to PID 1, and never got
   // its stop signal). Fix in the report: a destination that drops a line it cannot write.
   it('the terminal goes away while the program runs (EIO on every write)', async () => {
-    const w = world({ ROLE: 'web' });
+    using w = world({ ROLE: 'web' });
     const driver = spawn('python3', [join(FIXTURES, 'pty-stderr.py'), NODE, SUPERVISOR], { env: { HOME: '/tmp', ...w.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    using _driver = atEnd(() => driver.kill('SIGKILL'));
     let output = '';
     driver.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    try {
-      await within(new Promise((done) => driver.on('exit', done)), 60_000, 'pty driver');
-      const outcome = JSON.parse(output) as { returncode: number; spawned: boolean };
-      const orphans = w.alive();
-      expect(outcome.spawned).toBe(true);
-      expect(orphans, 'the program outlived the supervisor').toEqual([]);
-      expect(leaderSignals(readRecord(w.record))).toEqual(['SIGUSR1', 'SIGTERM']);
-      expect(outcome.returncode).toBe(0);
-    } finally {
-      driver.kill('SIGKILL');
-      w.cleanup();
-    }
+    await within(new Promise((done) => driver.on('exit', done)), 60_000, 'pty driver');
+    const outcome = JSON.parse(output) as { returncode: number; spawned: boolean };
+    const orphans = w.alive();
+    expect(outcome.spawned).toBe(true);
+    expect(orphans, 'the program outlived the supervisor').toEqual([]);
+    expect(leaderSignals(readRecord(w.record))).toEqual(['SIGUSR1', 'SIGTERM']);
+    expect(outcome.returncode).toBe(0);
   }, 90_000);
 
   for (const [what, open] of [
@@ -329,9 +317,9 @@ describe('stdout/stderr closed, broken or failing: the supervisor carries on and
     ['stderr opened read-only (EBADF on write)', () => openSync('/dev/null', 'r')],
   ] as const) {
     it(`${what}: the program still starts, runs and stops gracefully`, async () => {
-      const w = world({ ROLE: 'web' });
+      using w = world({ ROLE: 'web' });
       const fd = open();
-      const run = launch([], w.env, ['ignore', 'ignore', fd]);
+      using run = await launch([], w.env, ['ignore', 'ignore', fd]);
       closeSync(fd);
       const started = await eventually(() => existsSync(w.record), 10_000);
       if (!started) {

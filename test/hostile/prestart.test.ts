@@ -3,23 +3,23 @@
 // (a full, blocking stderr pipe: fixtures/blocked-stderr.py) — after the trap, before the pre-start check — and
 // the stop request is delivered there. Node hands a signal to JavaScript only in its event loop, so the check must
 // give the loop a turn, or the request is seen only after the spawn.
-import { afterAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { NODE, SUPERVISOR, TEST_PATH, parseLog } from '../helpers/supervisor.js';
-import { FIXTURES, cleanupAllWorlds, world } from './helpers.js';
+import { expectNothingLeftAfterAll } from '../support/cleanup.js';
+import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
+import { parseLog } from '../support/supervisor.js';
+import { world } from '../support/world.js';
 
-const run = promisify(execFile);
+const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-afterAll(() => {
-  expect(cleanupAllWorlds()).toEqual([]);
-});
+expectNothingLeftAfterAll();
 
 async function stopAtFirstLogLine(signal: string, args: string[], env: Record<string, string>) {
-  const { stdout } = await run('python3', [join(FIXTURES, 'blocked-stderr.py'), signal, NODE, SUPERVISOR, ...args], {
+  const { stdout } = await execa('python3', [join(FIXTURES, 'blocked-stderr.py'), signal, NODE, SUPERVISOR, ...args], {
     env: { PATH: TEST_PATH, HOME: '/tmp', SUPERVISOR_LOG_LEVEL: 'info', ...env },
+    extendEnv: false,
     timeout: 60_000,
   });
   const result = JSON.parse(stdout) as { exit: number; stderr: string; error?: string };
@@ -30,7 +30,7 @@ async function stopAtFirstLogLine(signal: string, args: string[], env: Record<st
 describe('a stop request before the spawn', () => {
   for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGPWR', 30]] as const) {
     it(`${signal} held at the first log line: the program is never started, exit ${128 + number}`, async () => {
-      const w = world();
+      using w = world();
       const started = join(w.dir, 'program-ran');
       const { exit, lines } = await stopAtFirstLogLine(signal, ['--', 'touch', started], w.env);
       expect(lines[0]?.event).toBe('supervisor.start'); // the line it was held at
@@ -44,7 +44,7 @@ describe('a stop request before the spawn', () => {
   }
 
   it('a signal that is no stop request at the same moment is dropped, and the program runs', async () => {
-    const w = world();
+    using w = world();
     const started = join(w.dir, 'program-ran');
     const { exit, lines } = await stopAtFirstLogLine('SIGUSR2', ['--', 'touch', started], { ...w.env, ROLE: 'worker' });
     expect(lines.find((l) => l.event === 'signal.received')).toMatchObject({ signal: 'SIGUSR2', state: 'starting' });

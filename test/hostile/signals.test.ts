@@ -1,17 +1,16 @@
 // Signal storms and repeated stop requests against the real binary, with the fake program in the place of
 // gunicorn/celery so each role's real policy is exercised and every signal the leader receives is recorded.
-import { afterAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { readRecord, waitForRecord, type RecordedEvent } from '../helpers/supervisor.js';
-import { cleanupAllWorlds, events, sampleRss, start, supervisorPidOf, within, world } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { expectNothingLeftAfterAll } from '../support/cleanup.js';
+import { sampleRss } from '../support/proc.js';
+import { events, startSupervisor, supervisorPidOf } from '../support/supervisor.js';
+import { sleep, within } from '../support/wait.js';
+import { isReady, readRecord, type RecordedEvent, waitForRecord, world } from '../support/world.js';
 
-afterAll(() => {
-  expect(cleanupAllWorlds()).toEqual([]);
-});
+expectNothingLeftAfterAll();
 
 const leaderSignals = (record: RecordedEvent[]) => record.filter((e) => e.role === 'leader' && e.event === 'signal').map((e) => e.signal!);
 const count = <T,>(items: T[], item: T) => items.filter((x) => x === item).length;
-const isReady = (events: RecordedEvent[]) => events.some((e) => e.role === 'leader' && e.event === 'ready');
 
 /** Sends `total` signals drawn round-robin from `kinds` to `send`, in bursts of 50 per event-loop turn. */
 async function storm(send: (signal: NodeJS.Signals) => void, kinds: NodeJS.Signals[], total: number): Promise<void> {
@@ -33,48 +32,43 @@ describe('a storm of thousands of signals, then TERM', () => {
   for (const c of cases) {
     it(`ROLE=${c.role}${c.pidNamespace ? ' under tini -g' : ''}: responsive, bounded memory, exactly one TERM reaches the leader`, async () => {
       // The leader lingers 500 ms after TERM, so a second stop signal would still be recorded.
-      const w = world({ ROLE: c.role, FAKE_ON_TERM: 'exit-after:500:0', SUPERVISOR_LOG_LEVEL: 'info' });
-      const run = await start([], { env: w.env, pidNamespace: c.pidNamespace });
-      try {
-        await waitForRecord(w.record, isReady); // before its handlers exist, HUP would kill a node program
-        const pid = await supervisorPidOf(run, c.pidNamespace);
-        const memory = sampleRss(pid);
-        const kinds: NodeJS.Signals[] = c.pidNamespace ? ['SIGHUP', 'SIGUSR1'] : ['SIGHUP', 'SIGUSR1', 'SIGTTIN'];
-        await storm(run.signal, kinds, c.total);
-        const termAt = Date.now();
-        run.signal('SIGTERM');
-        // More of everything during the stop, stop requests included: none may send a second TERM.
-        await storm(run.signal, [...kinds, 'SIGTERM', 'SIGINT'], 500);
-        const graceful = await run.waitForLog((l) => l.event === 'shutdown.graceful', 15_000);
-        const exit = await within(run.exited, 20_000, 'exit after the storm');
-        const maxRssKb = memory.stop();
-        const logs = run.logs();
-        const received = leaderSignals(readRecord(w.record));
-        console.log(
-          `storm ROLE=${c.role}${c.pidNamespace ? ' (tini)' : ''}: ${c.total + 501} sent, ${events(logs, 'signal.received').length} received by the supervisor, ` +
-            `${received.length} reached the leader, TERM→graceful ${Date.parse(graceful.time as string) - termAt} ms, max RSS ${Math.round(maxRssKb / 1024)} MB`,
-        );
+      using w = world({ ROLE: c.role, FAKE_ON_TERM: 'exit-after:500:0', SUPERVISOR_LOG_LEVEL: 'info' });
+      using run = await startSupervisor([], { env: w.env, pidNamespace: c.pidNamespace });
+      await waitForRecord(w.record, isReady); // before its handlers exist, HUP would kill a node program
+      const pid = await supervisorPidOf(run, c.pidNamespace);
+      const memory = sampleRss(pid);
+      const kinds: NodeJS.Signals[] = c.pidNamespace ? ['SIGHUP', 'SIGUSR1'] : ['SIGHUP', 'SIGUSR1', 'SIGTTIN'];
+      await storm(run.signal, kinds, c.total);
+      const termAt = Date.now();
+      run.signal('SIGTERM');
+      // More of everything during the stop, stop requests included: none may send a second TERM.
+      await storm(run.signal, [...kinds, 'SIGTERM', 'SIGINT'], 500);
+      const graceful = await run.waitForLog((l) => l.event === 'shutdown.graceful', 15_000);
+      const exit = await within(run.exited, 20_000, 'exit after the storm');
+      const maxRssKb = memory.stop();
+      const logs = run.logs();
+      const received = leaderSignals(readRecord(w.record));
+      console.log(
+        `storm ROLE=${c.role}${c.pidNamespace ? ' (tini)' : ''}: ${c.total + 501} sent, ${events(logs, 'signal.received').length} received by the supervisor, ` +
+          `${received.length} reached the leader, TERM→graceful ${Date.parse(graceful.time as string) - termAt} ms, max RSS ${Math.round(maxRssKb / 1024)} MB`,
+      );
 
-        expect(count(received, 'SIGTERM')).toBe(1);
-        expect(count(received, 'SIGINT')).toBe(0);
-        expect(events(logs, 'shutdown.graceful')).toHaveLength(1);
-        for (const signal of c.forwarded) expect(count(received, signal), `${signal} forwarded`).toBeGreaterThan(0);
-        for (const signal of c.dropped) {
-          expect(count(received, signal), `${signal} must be dropped`).toBe(0);
-          expect(events(logs, 'signal.dropped').some((l) => l.signal === signal)).toBe(true);
-        }
-        // The policy's end state: the program stopped gracefully by itself, and so did the supervisor.
-        expect(exit.code).toBe(0);
-        expect(logs.find((l) => l.event === 'child.exit')).toMatchObject({ code: 0, signal: null });
-        expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
-        expect(events(logs, 'shutdown.escalate')).toEqual([]);
-        // Bounded: a Node process at rest is ~50 MB here; thousands of signals must not grow it materially.
-        expect(maxRssKb).toBeLessThan(150 * 1024);
-        expect(w.alive()).toEqual([]);
-      } finally {
-        run.proc.kill('SIGKILL');
-        w.cleanup();
+      expect(count(received, 'SIGTERM')).toBe(1);
+      expect(count(received, 'SIGINT')).toBe(0);
+      expect(events(logs, 'shutdown.graceful')).toHaveLength(1);
+      for (const signal of c.forwarded) expect(count(received, signal), `${signal} forwarded`).toBeGreaterThan(0);
+      for (const signal of c.dropped) {
+        expect(count(received, signal), `${signal} must be dropped`).toBe(0);
+        expect(events(logs, 'signal.dropped').some((l) => l.signal === signal)).toBe(true);
       }
+      // The policy's end state: the program stopped gracefully by itself, and so did the supervisor.
+      expect(exit.code).toBe(0);
+      expect(logs.find((l) => l.event === 'child.exit')).toMatchObject({ code: 0, signal: null });
+      expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
+      expect(events(logs, 'shutdown.escalate')).toEqual([]);
+      // Bounded: a Node process at rest is ~50 MB here; thousands of signals must not grow it materially.
+      expect(maxRssKb).toBeLessThan(150 * 1024);
+      expect(w.alive()).toEqual([]);
     }, 90_000);
   }
 });
@@ -91,7 +85,7 @@ describe('repeated stop requests: one graceful signal, the deadline is not reset
   ];
 
   it.concurrent.each(cases)('ROLE=$role DRAIN_DELAY=$drain: the leader gets exactly $expected, on time', async ({ role, drain, expected }) => {
-    const w = world({
+    using w = world({
       ...(role === 'command' ? {} : { ROLE: role }),
       DRAIN_DELAY: String(drain),
       STOP_TIMEOUT: '1.5',
@@ -100,42 +94,37 @@ describe('repeated stop requests: one graceful signal, the deadline is not reset
       FAKE_ON_INT: 'ignore',
       SUPERVISOR_LOG_LEVEL: 'info',
     });
-    const run = await start(role === 'command' ? ['--', 'gunicorn'] : [], { env: w.env });
-    try {
-      await waitForRecord(w.record, isReady);
-      const firstAt = Date.now();
-      const repeats = ['SIGTERM', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGINT'] as const;
-      for (let i = 0; Date.now() - firstAt < 3500 && run.proc.exitCode === null && run.proc.signalCode === null; i++) {
-        run.signal(repeats[i % repeats.length]!);
-        await sleep(100);
-      }
-      const exit = await within(run.exited, 15_000, 'exit');
-      const logs = run.logs();
-      const record = readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'signal');
-
-      expect(record.map((e) => e.signal)).toEqual(expected);
-      expect(events(logs, 'shutdown.graceful')).toHaveLength(1);
-      expect(events(logs, 'signal.ignored').length).toBeGreaterThan(5);
-      // The graceful signal after the drain delay, the hard step STOP_TIMEOUT after it: measured from the first
-      // request, never from a later one (a reset would put the hard step ≥ 1.5 s after the last repeat).
-      const stopMs = drain * 1000;
-      expect(record[0]!.t - firstAt).toBeGreaterThanOrEqual(stopMs - 50);
-      expect(record[0]!.t - firstAt).toBeLessThan(stopMs + 700);
-      const escalations = events(logs, 'shutdown.escalate');
-      expect(escalations.at(-1)).toMatchObject({ signal: 'SIGKILL', target: 'group' });
-      const hard = escalations[0]!;
-      expect(hard.after_ms as number).toBeGreaterThanOrEqual(stopMs + 1500);
-      expect(hard.after_ms as number).toBeLessThan(stopMs + 1500 + 800);
-      if (expected.length === 2) {
-        expect(record[1]!.t - record[0]!.t).toBeGreaterThanOrEqual(1450);
-        expect(record[1]!.t - record[0]!.t).toBeLessThan(1500 + 800);
-      }
-      expect(exit.code).toBe(137); // nothing stopped it but SIGKILL
-      expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 137 });
-      expect(w.alive()).toEqual([]);
-    } finally {
-      run.proc.kill('SIGKILL');
-      w.cleanup();
+    using run = await startSupervisor(role === 'command' ? ['--', 'gunicorn'] : [], { env: w.env });
+    await waitForRecord(w.record, isReady);
+    const firstAt = Date.now();
+    const repeats = ['SIGTERM', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGINT'] as const;
+    for (let i = 0; Date.now() - firstAt < 3500 && run.proc.exitCode === null && run.proc.signalCode === null; i++) {
+      run.signal(repeats[i % repeats.length]!);
+      await sleep(100);
     }
+    const exit = await within(run.exited, 15_000, 'exit');
+    const logs = run.logs();
+    const record = readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'signal');
+
+    expect(record.map((e) => e.signal)).toEqual(expected);
+    expect(events(logs, 'shutdown.graceful')).toHaveLength(1);
+    expect(events(logs, 'signal.ignored').length).toBeGreaterThan(5);
+    // The graceful signal after the drain delay, the hard step STOP_TIMEOUT after it: measured from the first
+    // request, never from a later one (a reset would put the hard step ≥ 1.5 s after the last repeat).
+    const stopMs = drain * 1000;
+    expect(record[0]!.t - firstAt).toBeGreaterThanOrEqual(stopMs - 50);
+    expect(record[0]!.t - firstAt).toBeLessThan(stopMs + 700);
+    const escalations = events(logs, 'shutdown.escalate');
+    expect(escalations.at(-1)).toMatchObject({ signal: 'SIGKILL', target: 'group' });
+    const hard = escalations[0]!;
+    expect(hard.after_ms as number).toBeGreaterThanOrEqual(stopMs + 1500);
+    expect(hard.after_ms as number).toBeLessThan(stopMs + 1500 + 800);
+    if (expected.length === 2) {
+      expect(record[1]!.t - record[0]!.t).toBeGreaterThanOrEqual(1450);
+      expect(record[1]!.t - record[0]!.t).toBeLessThan(1500 + 800);
+    }
+    expect(exit.code).toBe(137); // nothing stopped it but SIGKILL
+    expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 137 });
+    expect(w.alive()).toEqual([]);
   }, 30_000);
 });

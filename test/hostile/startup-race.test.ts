@@ -6,11 +6,14 @@
 //    milliseconds of Node's own boot, before any JavaScript runs: there the default action of SIGTERM ends
 //    the process (exit 128+15), nothing was spawned yet, and no line can be written. That window is
 //    measured and reported here, and checked to hold no child.
-import { afterAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { FAKE_CHILD } from '../helpers/supervisor.js';
-import { catches, cleanupAllWorlds, eventually, exitOf, foreignLines, inPool, start, supervisorPidOf, world } from './helpers.js';
+import { expectNothingLeftAfterAll } from '../support/cleanup.js';
+import { FAKE_CHILD } from '../support/paths.js';
+import { catches } from '../support/proc.js';
+import { exitOf, foreignLines, startSupervisor, supervisorPidOf } from '../support/supervisor.js';
+import { eventually, inPool, sleep } from '../support/wait.js';
+import { world } from '../support/world.js';
 
 const RUNS = { plain: 160, tini: 100, atTrap: 30 };
 const CONCURRENCY = 4;
@@ -36,8 +39,8 @@ interface Outcome {
 /** `delay` ms after the start, or (delay = 'trap') the instant the supervisor's SIGTERM handler exists. */
 async function raceOnce(delay: number | 'trap', pidNamespace: boolean): Promise<Outcome> {
   // One grandchild that ignores TERM: after the leader stops, the group still needs the escalation path.
-  const w = world({ FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5', SUPERVISOR_LOG_LEVEL: 'info' });
-  const run = await start(['--', 'node', FAKE_CHILD], { env: w.env, pidNamespace });
+  using w = world({ FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5', SUPERVISOR_LOG_LEVEL: 'info' });
+  using run = await startSupervisor(['--', 'node', FAKE_CHILD], { env: w.env, pidNamespace });
   if (delay === 'trap') {
     const pid = await supervisorPidOf(run, pidNamespace);
     // Node itself catches TERM from its first instant (to restore the terminal, then die by the default action),
@@ -51,10 +54,7 @@ async function raceOnce(delay: number | 'trap', pidNamespace: boolean): Promise<
   run.signal('SIGTERM');
   // Seen once in ~500 runs before issue 12: a hang fails the test (no retry) and prints the /proc picture of
   // everything left, the supervisor's threads included, so one on a loaded runner can be read from the CI log.
-  const exit = await exitOf(run, 20_000, `run with delay ${delay} ms`, w.alive).catch((error: unknown) => {
-    run.proc.kill('SIGKILL');
-    throw error;
-  });
+  const exit = await exitOf(run, 20_000, `run with delay ${delay} ms`, w.alive);
   // Measured on the supervisor's own clock when it logged its exit: a starved test process cannot inflate it.
   const exitLine = run.logs().find((l) => l.event === 'supervisor.exit');
   const tookMs = (exitLine ? Date.parse(exitLine.time as string) : Date.now()) - sentAt;
@@ -107,9 +107,7 @@ function check(outcomes: Outcome[], pidNamespace: boolean): void {
 }
 
 describe('a stop request at a random moment of start-up', () => {
-  afterAll(() => {
-    expect(cleanupAllWorlds()).toEqual([]);
-  });
+  expectNothingLeftAfterAll();
 
   for (const pidNamespace of [false, true]) {
     const runs = pidNamespace ? RUNS.tini : RUNS.plain;

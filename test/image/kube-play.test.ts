@@ -23,15 +23,15 @@
 //
 // Takes about 2-3 minutes on the 2-core CI machine with the stand-ins cached. Cleans up everything it made.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
-import { ROOT, read } from './lib/files.js';
-import { PodmanSandbox, mountsUnder, processesMentioning } from './lib/podman.js';
-import { importStandins, type Timings } from './lib/standins.js';
-import { which, type RunResult } from './lib/proc.js';
+import { type RunResult, which } from '../support/command.js';
+import { get } from '../support/http.js';
+import { read } from '../support/image/files.js';
+import { PodmanSandbox, buildImages, cleanUpSandbox, stepTimer, waitForPodman } from '../support/image/podman.js';
+import type { Timings } from '../support/image/standins.js';
+import { sleep } from '../support/wait.js';
 
 const PREFIX = 'eveai-kube-';
 const IMAGES = {
@@ -88,28 +88,8 @@ let redisIp = '';
 function podman(args: string[], timeoutMs = 120_000): Promise<RunResult> {
   return sandbox.podman(args, { timeoutMs });
 }
-async function timed<T>(step: string, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[step] = Date.now() - started;
-  }
-}
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const timed = stepTimer(timings);
+const waitFor = waitForPodman;
 
 /** podman names a Deployment's containers <deployment>-pod-<replica>-<container>. */
 function containerName(manifest: Manifest, replica = 0): string {
@@ -132,19 +112,6 @@ async function ipOf(container: string): Promise<string> {
   return ip;
 }
 
-/** An HTTP GET from the host to the pod's IP: what the kubelet's httpGet probe does. */
-function get(host: string, port: number, path: string, timeoutMs = 10_000): Promise<{ status?: number; body?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolve({ error: error.message }));
-  });
-}
 
 /** The pod's terminationGracePeriodSeconds, which podman 4.3 ignores and the test applies itself. */
 function grace(manifest: Manifest): number {
@@ -204,18 +171,7 @@ beforeAll(async () => {
   sandbox = PodmanSandbox.create();
   work = join(sandbox.dir, 'kube');
   mkdirSync(work);
-  const standins = await timed('stand-ins ready', () => importStandins(sandbox, timings));
-  const buildArgs = [
-    '--build-arg', `PYTHON_IMAGE=${standins.python}`,
-    '--build-arg', `NODE_IMAGE=${standins.node}`,
-    '--build-arg', 'REQUIREMENTS=test/image/standin/requirements.txt',
-  ];
-  await timed('podman build Dockerfile.base', () =>
-    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', IMAGES.base, ROOT], { timeoutMs: 900_000, cwd: ROOT }));
-  for (const dir of ['eveai_app', 'eveai_workers'] as const) {
-    await timed(`podman build docker/${dir}/Dockerfile`, () =>
-      sandbox.podman(['build', '--pull=never', '--network', 'none', '-f', `docker/${dir}/Dockerfile`, '--build-arg', `BASE_IMAGE=${IMAGES.base}`, '-t', IMAGES[dir], ROOT], { timeoutMs: 300_000, cwd: ROOT }));
-  }
+  await buildImages(sandbox, timings, IMAGES);
   // The test-only curl layer (see the header). Debian's curl, from the archive the base image's tini comes from.
   for (const [service, image] of [[IMAGES.eveai_app, PLAYED['eveai-app']], [IMAGES.eveai_workers, PLAYED['eveai-workers']]] as const) {
     const dir = join(work, image.replace(/[^a-z0-9]+/g, '-'));
@@ -256,14 +212,7 @@ afterAll(async () => {
     await sandbox.podman(['pod', 'rm', '--all', '--force', '--time', '0'], { allowFailure: true, timeoutMs: 120_000 });
     await sandbox.podman(['network', 'rm', '--force', 'podman-default-kube-network'], { allowFailure: true, timeoutMs: 60_000 });
   }
-  const problems = sandbox ? await timed('cleanup', () => sandbox.cleanup()) : [];
-  timings['whole file'] = Date.now() - suiteStarted;
-  console.log(['podman kube play durations:', ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join('\n'));
-  if (sandbox) {
-    expect(problems, 'cleanup left something behind').toEqual([]);
-    expect(mountsUnder(sandbox.dir)).toEqual([]);
-    expect(processesMentioning(sandbox.dir)).toEqual([]);
-  }
+  await cleanUpSandbox(sandbox, timings, 'podman kube play', suiteStarted);
 }, 300_000);
 
 describe('deploy/k8s under podman kube play', () => {
@@ -304,7 +253,7 @@ describe('deploy/k8s under podman kube play', () => {
         const ip = await ipOf(containerName(manifest, replica));
         for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
           if (!probe) continue;
-          const answer = await get(ip, probePort(manifest), probe.httpGet!.path);
+          const answer = await get(probePort(manifest), probe.httpGet!.path, 10_000, ip);
           expect(answer, `${manifest}[${replica}] ${probe.httpGet!.path}`).toMatchObject({ status: 200 });
           expect(JSON.parse(answer.body!), 'no environment value, pid or path in the answer').toEqual({ probe: expect.any(String), ok: true, phase: 'running', reason: 'running' });
         }
@@ -312,13 +261,13 @@ describe('deploy/k8s under podman kube play', () => {
     }
     // The web app itself, at the pod IP and the named port http.
     const web = await ipOf(containerName('web'));
-    expect((await get(web, 8080, '/healthz')).status).toBe(200);
+    expect((await get(8080, '/healthz', 10_000, web)).status).toBe(200);
   }, 600_000);
 
   it('stopped as the kubelet does with a request and a task in flight, then kube down: readiness turns false, both complete, every supervisor exits 0', async () => {
     const webIp = await ipOf(containerName('web'));
     const webProbe = probePort('web');
-    const request = get(webIp, 8080, '/slow?s=3', 60_000);
+    const request = get(8080, '/slow?s=3', 60_000, webIp);
     await waitFor('the request is in flight', async () => ((await logs(containerName('web'))).includes('slow.start') ? true : undefined), 30_000, 100);
     const id = await sendSlowTask(3);
     await waitFor('the task STARTED', async () => ((await taskState(id)) === 'STARTED' ? true : undefined), 30_000, 200);
@@ -341,7 +290,7 @@ describe('deploy/k8s under podman kube play', () => {
     let stopped = false;
     void stops.finally(() => (stopped = true));
     while (!stopped) {
-      const answer = await get(webIp, webProbe, '/ready', 2000);
+      const answer = await get(webProbe, '/ready', 2000, webIp);
       const entry = `${answer.status ?? '-'} ${answer.body ? (JSON.parse(answer.body) as { phase: string }).phase : answer.error}`;
       if (seen.at(-1) !== entry) seen.push(entry);
       await sleep(100);

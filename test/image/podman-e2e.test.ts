@@ -10,11 +10,10 @@
 // $TMPDIR/eveai-image-standins), about 165 s on the first run (debootstrap of the stand-ins: about 85 s).
 // The durations of every step are printed at the end.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, loadCompose, loadK8s, read } from './lib/files.js';
-import { podmanRunSpec, type ComposeService, type PodmanRunSpec } from './lib/compose-run.js';
-import { PodmanSandbox, mountsUnder, processesMentioning } from './lib/podman.js';
-import { importStandins, type StandinImages, type Timings } from './lib/standins.js';
+import { type ComposeService, podmanRunSpec, type PodmanRunSpec } from '../support/image/compose-run.js';
+import { loadCompose, loadK8s, read } from '../support/image/files.js';
+import { PodmanSandbox, buildImages, cleanUpSandbox, stepTimer, waitForPodman } from '../support/image/podman.js';
+import type { StandinImages, Timings } from '../support/image/standins.js';
 
 const PREFIX = 'eveai-e2e-';
 const IMAGES = {
@@ -93,14 +92,7 @@ interface LogLine {
 }
 
 const timings: Timings = {};
-async function timed<T>(step: string, fn: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[step] = Date.now() - started;
-  }
-}
+const timed = stepTimer(timings);
 
 let sandbox: PodmanSandbox;
 let standins: StandinImages;
@@ -133,20 +125,7 @@ async function supervisorLog(container: string): Promise<LogLine[]> {
     .filter((line) => line.startsWith('{"level":') && line.includes('"event"'))
     .map((line) => JSON.parse(line) as LogLine);
 }
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const waitFor = waitForPodman;
 
 /** `podman run -d` of a compose service (with its hardening and environment) in redis's network namespace. */
 async function runService(container: string, service: string, image: string, extraEnv: Record<string, string> = {}) {
@@ -181,33 +160,12 @@ beforeAll(async () => {
   const runtime = (await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])).stdout.trim();
   if (runtime !== 'runc') throw new Error(`podman uses OCI runtime ${runtime}, expected runc (crun refuses this host's cgroup layout)`);
 
-  standins = await timed('stand-ins ready (import; debootstrap on a cold cache is listed separately)', () => importStandins(sandbox, timings));
-
-  const buildArgs = [
-    '--build-arg', `PYTHON_IMAGE=${standins.python}`,
-    '--build-arg', `NODE_IMAGE=${standins.node}`,
-    '--build-arg', 'REQUIREMENTS=test/image/standin/requirements.txt',
-  ];
-  // --network host: the build's RUN steps reach Debian's archive (tini) and the npm registry (npm ci)
-  // like the host does; --pull=never: only the local stand-ins, never a registry.
-  await timed('podman build Dockerfile.base', () =>
-    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', IMAGES.base, ROOT], { timeoutMs: 900_000, cwd: ROOT }));
-  for (const dir of ['eveai_app', 'eveai_api', 'eveai_workers'] as const) {
-    await timed(`podman build docker/${dir}/Dockerfile`, () =>
-      sandbox.podman(['build', '--pull=never', '--network', 'none', '-f', `docker/${dir}/Dockerfile`, '--build-arg', `BASE_IMAGE=${IMAGES.base}`, '-t', IMAGES[dir], ROOT], { timeoutMs: 300_000, cwd: ROOT }));
-  }
+  standins = await buildImages(sandbox, timings, IMAGES);
 }, 1_800_000);
 
 afterAll(async () => {
-  const problems = sandbox ? await timed('cleanup (containers, volumes, images, storage)', () => sandbox.cleanup()) : [];
-  timings['whole file'] = Date.now() - suiteStarted;
   console.log(`supervisor PIDs inside the containers: ${JSON.stringify(pids)}`);
-  console.log(['podman e2e durations:', ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join('\n'));
-  if (sandbox) {
-    expect(problems, 'cleanup left something behind').toEqual([]);
-    expect(mountsUnder(sandbox.dir)).toEqual([]);
-    expect(processesMentioning(sandbox.dir)).toEqual([]);
-  }
+  await cleanUpSandbox(sandbox, timings, 'podman e2e', suiteStarted);
 }, 300_000);
 
 describe('images built from the real Dockerfiles', () => {

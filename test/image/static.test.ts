@@ -8,11 +8,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { Instruction } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
-import {
-  BASE_DOCKERFILE, ROOT, SERVICE_DOCKERFILES, composeDurationMs, execForm, imageEnv, loadCompose, loadK8s,
-  parseDockerfile, printPlan, read, secretLooking, stageArgs, stageEnv, stopBudgetSeconds, substitute,
-  type K8sDocument, type Stage,
-} from './lib/files.js';
+import { ROOT } from '../support/paths.js';
+import { BASE_DOCKERFILE, composeDurationMs, execForm, imageEnv, type K8sDocument, loadCompose, loadK8s, parseDockerfile, printPlan, read, secretLooking, SERVICE_DOCKERFILES, type Stage, stageArgs, stageEnv, stopBudgetSeconds, substitute } from '../support/image/files.js';
 
 const SCHEMAS = join(ROOT, 'test', 'image', 'schemas');
 const ROLES = ['web', 'worker', 'beat'];

@@ -2,27 +2,20 @@
 // bundle and the fake child. Every JSON line these runs write is also checked against the schema after the run.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NODE, ROOT, SUPERVISOR, runSupervisor, waitForRecord, type LogLine, type RecordedEvent, type Running } from '../helpers/supervisor.js';
-import { fakeWorld, type FakeWorld } from '../helpers/fake-programs.js';
-import { supervisorLines } from '../helpers/log-lines.js';
+import { describe, expect, it } from 'vitest';
+import { cleanUpAfterEach } from '../support/cleanup.js';
+import { supervisorLines } from '../support/log-lines.js';
+import { NODE, ROOT, SUPERVISOR } from '../support/paths.js';
+import { type LogLine, type Running, type RunOptions, startSupervisor } from '../support/supervisor.js';
+import { readyCount, waitForRecord, world, type World } from '../support/world.js';
 
-let world: FakeWorld | undefined;
-let running: Running | undefined;
+let w: World;
 
-afterEach(() => {
-  if (running && running.proc.exitCode === null && running.proc.signalCode === null) running.proc.kill('SIGKILL');
-  running = undefined;
-  expect(world?.cleanup() ?? []).toEqual([]);
-  world = undefined;
-});
+cleanUpAfterEach({ expectNothingLeft: true });
 
-const readyCount = (count: number) => (events: RecordedEvent[]) => events.filter((e) => e.event === 'ready').length >= count;
-
-function start(args: string[], env: Record<string, string>): Running {
-  world = fakeWorld(env);
-  running = runSupervisor(args, { env: world.env });
-  return running;
+async function start(args: string[], env: Record<string, string>, options: Omit<RunOptions, 'env'> = {}): Promise<Running> {
+  w = world(env);
+  return startSupervisor(args, { env: w.env, ...options });
 }
 
 /** The run's lines once it exited, and its summary, which must come right before supervisor.exit. */
@@ -37,21 +30,21 @@ async function summaryOf(run: Running): Promise<{ code: number | null; summary: 
 
 describe('shutdown.summary: one line before supervisor.exit on every stop', () => {
   it('a program that exits on its own: the cause, its code, no phases', async () => {
-    const { code, summary } = await summaryOf(start(['--', 'fake-child'], { FAKE_EXIT: '3' }));
+    const { code, summary } = await summaryOf(await start(['--', 'fake-child'], { FAKE_EXIT: '3' }));
     expect(code).toBe(3);
     expect(summary).toMatchObject({ cause: 'program_exited', stop_signal: null, program_code: 3, program_signal: null, phases: [], escalated: [], total_ms: 0 });
     expect(summary.msg).toBe('the program exited with code 3; exit code 3');
   });
 
   it('a program that crashes: killed by a signal nobody of ours sent', async () => {
-    const { code, summary } = await summaryOf(start(['--', 'fake-child'], { FAKE_DIE_BY: 'SIGSEGV' }));
+    const { code, summary } = await summaryOf(await start(['--', 'fake-child'], { FAKE_DIE_BY: 'SIGSEGV' }));
     expect(code).toBe(139);
     expect(summary).toMatchObject({ cause: 'program_killed', stop_signal: null, program_code: null, program_signal: 'SIGSEGV', escalated: [] });
   });
 
   it('a graceful stop: TERM, one graceful phase, nothing escalated', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0' });
-    await waitForRecord(world!.record, readyCount(1));
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0' });
+    await waitForRecord(w.record, readyCount(1));
     run.signal('SIGTERM');
     const { code, summary } = await summaryOf(run);
     expect(code).toBe(0);
@@ -62,8 +55,8 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
   });
 
   it('a graceful stop whose program leaves processes behind: the hard step takes them, no SIGKILL needed', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '5' });
-    await waitForRecord(world!.record, readyCount(3));
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '5' });
+    await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, summary } = await summaryOf(run);
     expect(code).toBe(0);
@@ -75,8 +68,8 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
   });
 
   it('a stop that escalates: each phase with what was sent, how many processes were left and how long it took', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
-    await waitForRecord(world!.record, readyCount(3));
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    await waitForRecord(w.record, readyCount(3));
     run.signal('SIGINT');
     const { code, summary, logs } = await summaryOf(run);
     expect(code).toBe(137);
@@ -99,7 +92,7 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
   });
 
   it('the program exits but leaves its group: the wait for the rest is the graceful phase, then the kill', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', FAKE_EXIT: '0', STOP_TIMEOUT: '0.3', ESCALATION_GRACE: '0' });
+    const run = await start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', FAKE_EXIT: '0', STOP_TIMEOUT: '0.3', ESCALATION_GRACE: '0' });
     const { code, summary } = await summaryOf(run);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ cause: 'program_exited', program_code: 0, escalated: ['hard', 'kill'] });
@@ -118,18 +111,17 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
 
   it('auto on a pipe, and json: one JSON object per line', async () => {
     for (const format of ['auto', 'json']) {
-      const run = start(['--', 'fake-child'], { FAKE_EXIT: '0', SUPERVISOR_LOG_FORMAT: format });
+      const run = await start(['--', 'fake-child'], { FAKE_EXIT: '0', SUPERVISOR_LOG_FORMAT: format });
       await run.exited;
       const lines = run.stderr().split('\n').filter(Boolean);
       expect(lines.length).toBeGreaterThan(3);
       expect(supervisorLines(run.stderr())).toEqual(lines);
       expect(run.logs().at(0)).toMatchObject({ event: 'supervisor.start', log_format: format });
-      world!.cleanup();
-    }
+          }
   });
 
   it('pretty: one readable line per event, same events, fields after the message, no escape sequences in a pipe', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_EXIT: '4', SUPERVISOR_LOG_FORMAT: 'pretty' });
+    const run = await start(['--', 'fake-child'], { FAKE_EXIT: '4', SUPERVISOR_LOG_FORMAT: 'pretty' });
     expect((await run.exited).code).toBe(4);
     const lines = run.stderr().split('\n').filter(Boolean);
     expect(lines.filter((line) => !pretty.test(line)), run.stderr()).toEqual([]);
@@ -140,10 +132,10 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
   });
 
   it('auto on a terminal: pretty, with colours (and none with NO_COLOR)', () => {
-    world = fakeWorld({ FAKE_EXIT: '0' });
+    w = world({ FAKE_EXIT: '0' });
     const onTerminal = (env: Record<string, string>) =>
       spawnSync('python3', [join(ROOT, 'test', 'fixtures', 'on-a-terminal.py'), NODE, SUPERVISOR, '--', 'fake-child'], {
-        env: { HOME: '/tmp', SUPERVISOR_LOG_LEVEL: 'debug', ...world!.env, ...env },
+        env: { HOME: '/tmp', SUPERVISOR_LOG_LEVEL: 'debug', ...w.env, ...env },
         encoding: 'utf8',
         timeout: 20_000,
       });
@@ -161,10 +153,10 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
   });
 
   it('on a pipe, the default (auto) loads no module the JSON-only supervisor did not: the terminal check is one fstat', () => {
-    world = fakeWorld({ FAKE_EXIT: '0' });
+    w = world({ FAKE_EXIT: '0' });
     const loaded = (env: Record<string, string>) => {
       const result = spawnSync(NODE, ['-r', join(ROOT, 'test', 'fixtures', 'loaded-modules.cjs'), SUPERVISOR, '--', 'fake-child'], {
-        env: { HOME: '/tmp', ...world!.env, ...env },
+        env: { HOME: '/tmp', ...w.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         encoding: 'utf8',
         timeout: 20_000,
@@ -179,7 +171,7 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
   });
 
   it('an invalid format is reported like any invalid variable, and nothing starts', async () => {
-    const run = start(['--', 'fake-child'], { SUPERVISOR_LOG_FORMAT: 'yaml' });
+    const run = await start(['--', 'fake-child'], { SUPERVISOR_LOG_FORMAT: 'yaml' });
     expect((await run.exited).code).toBe(78);
     expect(run.logs().find((l) => l.event === 'config.invalid')).toMatchObject({ variable: 'SUPERVISOR_LOG_FORMAT', value: 'yaml', expected: 'one of auto, json, pretty' });
     expect(run.logs().some((l) => l.event === 'child.spawn')).toBe(false);

@@ -1,28 +1,21 @@
 // The built dist/supervisor.js, run for real with a fake child that records every signal it receives.
-import { afterEach, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { runSupervisor, readRecord, waitForRecord, type RecordedEvent, type Running } from '../helpers/supervisor.js';
-import { fakeWorld, markerOf, type FakeWorld } from '../helpers/fake-programs.js';
-import { processesWithMarker } from '../helpers/supervisor.js';
+import { cleanUpAfterEach } from '../support/cleanup.js';
+import { type Running, type RunOptions, startSupervisor } from '../support/supervisor.js';
+import { readRecord, readyCount, type RecordedEvent, waitForRecord, world, type World } from '../support/world.js';
+import { sleep } from '../support/wait.js';
 
-let world: FakeWorld;
-let running: Running | undefined;
+let w: World;
 
-afterEach(async () => {
-  if (running && running.proc.exitCode === null && running.proc.signalCode === null) running.proc.kill('SIGKILL');
-  running = undefined;
-  world?.cleanup();
-});
+cleanUpAfterEach();
 
 const signalsOf = (events: RecordedEvent[], role: 'leader' | 'grandchild' = 'leader') =>
   events.filter((e) => e.event === 'signal' && e.role === role).map((e) => e.signal);
-const ready = (count = 1) => (events: RecordedEvent[]) => events.filter((e) => e.event === 'ready').length >= count;
 
-function start(args: string[], env: Record<string, string>, options: { pidNamespace?: boolean | 'without-tini'; uid?: number } = {}) {
-  world = fakeWorld(env);
-  running = runSupervisor(args, { env: world.env, ...options });
-  return running;
+async function start(args: string[], env: Record<string, string>, options: Omit<RunOptions, 'env'> = {}): Promise<Running> {
+  w = world(env);
+  return startSupervisor(args, { env: w.env, ...options });
 }
 
 async function finished(run: Running) {
@@ -34,13 +27,13 @@ async function finished(run: Running) {
     expect(logs.at(-2), run.stderr()).toMatchObject({ event: 'shutdown.summary', exit_code: logs.at(-1)?.code });
   }
   // Whatever happened, nothing the supervisor started is left.
-  expect(processesWithMarker(markerOf(world)).length).toBe(0);
+  expect(w.alive().length).toBe(0);
   return { ...result, logs, lastCode: logs.at(-1)?.code };
 }
 
 describe('exit codes pass through', () => {
   it.each([['0', 0], ['3', 3], ['42', 42]])('child exits %s', async (code, expected) => {
-    const run = start(['--', 'fake-child'], { FAKE_EXIT: code });
+    const run = await start(['--', 'fake-child'], { FAKE_EXIT: code });
     const { code: exitCode, lastCode, logs } = await finished(run);
     expect(exitCode).toBe(expected);
     expect(lastCode).toBe(expected);
@@ -48,21 +41,20 @@ describe('exit codes pass through', () => {
   });
 
   it.each([['SIGKILL', 137], ['SIGUSR2', 140]])('child killed by %s -> 128+N', async (signal, expected) => {
-    const run = start(['--', 'fake-child'], { FAKE_DIE_BY: signal });
+    const run = await start(['--', 'fake-child'], { FAKE_DIE_BY: signal });
     const { code, logs } = await finished(run);
     expect(code).toBe(expected);
     expect(logs.find((l) => l.event === 'child.exit')).toMatchObject({ code: null, signal });
   });
 
   it('program not found -> 127, naming the program and PATH; not executable -> 126', async () => {
-    let run = start(['--', 'no-such-program-xyz'], {});
+    let run = await start(['--', 'no-such-program-xyz'], {});
     let result = await finished(run);
     expect(result.code).toBe(127);
     const failure = result.logs.find((l) => l.event === 'child.spawn_failed')!;
     expect(failure.msg).toContain('no-such-program-xyz');
     expect(failure.msg).toContain('PATH=');
-    world.cleanup();
-    run = start(['--', '/etc/passwd'], {});
+        run = await start(['--', '/etc/passwd'], {});
     result = await finished(run);
     expect(result.code).toBe(126);
   });
@@ -70,18 +62,18 @@ describe('exit codes pass through', () => {
 
 describe('configuration and command line', () => {
   it('invalid configuration: exit 78, one line per problem, nothing started', async () => {
-    const run = start([], { ROLE: 'web', PORT: 'eighty', WORKERS: '0', FAKE_EXIT: '0' });
+    const run = await start([], { ROLE: 'web', PORT: 'eighty', WORKERS: '0', FAKE_EXIT: '0' });
     const { code, logs } = await finished(run);
     expect(code).toBe(78);
     const invalid = logs.filter((l) => l.event === 'config.invalid');
     expect(invalid.map((l) => l.variable).sort()).toEqual(['PORT', 'WORKERS']);
     expect(invalid.find((l) => l.variable === 'PORT')!.msg).toBe('PORT="eighty": expected an integer from 1 to 65535');
     expect(logs.some((l) => l.event === 'child.spawn')).toBe(false);
-    expect(existsSync(world.record)).toBe(false);
+    expect(existsSync(w.record)).toBe(false);
   });
 
   it('unknown ROLE lists the valid roles and exits 78', async () => {
-    const run = start([], { ROLE: 'scheduler' });
+    const run = await start([], { ROLE: 'scheduler' });
     const { code, logs } = await finished(run);
     expect(code).toBe(78);
     expect(logs.find((l) => l.event === 'config.invalid')!.msg).toBe('ROLE="scheduler": expected one of web, worker, beat');
@@ -89,7 +81,7 @@ describe('configuration and command line', () => {
 
   it('usage errors exit 64', async () => {
     for (const args of [['--bogus'], ['--']]) {
-      const run = start(args, {});
+      const run = await start(args, {});
       const { code, logs } = await finished(run);
       expect(code).toBe(64);
       expect(logs.some((l) => l.event === 'usage.invalid')).toBe(true);
@@ -97,24 +89,24 @@ describe('configuration and command line', () => {
   });
 
   it('--print shows the argv as JSON; --check validates; --version and --help print', async () => {
-    let run = start(['--print'], { ROLE: 'worker', CELERY_QUEUES: 'a,b' });
+    let run = await start(['--print'], { ROLE: 'worker', CELERY_QUEUES: 'a,b' });
     expect((await finished(run)).code).toBe(0);
     expect(JSON.parse(run.stdout()).argv).toContain('-Q');
-    run = start(['--check'], { ROLE: 'beat' });
+    run = await start(['--check'], { ROLE: 'beat' });
     expect((await finished(run)).code).toBe(0);
-    run = start(['--check'], { ROLE: 'beat', CELERY_LOGLEVEL: 'chatty' });
+    run = await start(['--check'], { ROLE: 'beat', CELERY_LOGLEVEL: 'chatty' });
     expect((await finished(run)).code).toBe(78);
-    run = start(['--version'], {});
+    run = await start(['--version'], {});
     expect((await run.exited).code).toBe(0);
     expect(run.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
-    run = start(['--help'], {});
+    run = await start(['--help'], {});
     expect((await run.exited).code).toBe(0);
     for (const name of ['CELERY_CONCURRENCY', 'WSGI_APP', 'STOP_TIMEOUT', 'CELERY_BEAT_SCHEDULE', 'SIGHUP']) expect(run.stdout()).toContain(name);
   });
 
   it('variables the supervisor does not own reach the program untouched, and never its log', async () => {
     const secret = 'postgres://app:s3cr3t-Pa55@db:5432/eveai';
-    const run = start(['--', 'env'], { DATABASE_URL: secret, OPENAI_API_KEY: 'sk-live-abc123', ODD: ' spaces; $(not a shell) ' });
+    const run = await start(['--', 'env'], { DATABASE_URL: secret, OPENAI_API_KEY: 'sk-live-abc123', ODD: ' spaces; $(not a shell) ' });
     const { code } = await finished(run);
     expect(code).toBe(0);
     expect(run.stdout()).toContain(`DATABASE_URL=${secret}\n`);
@@ -124,14 +116,14 @@ describe('configuration and command line', () => {
   });
 
   it('a worker ESCALATION_GRACE below what celery needs is valid but draws advice', async () => {
-    const run = start(['--check'], { ROLE: 'worker', ESCALATION_GRACE: '0.5' });
+    const run = await start(['--check'], { ROLE: 'worker', ESCALATION_GRACE: '0.5' });
     const { code, logs } = await finished(run);
     expect(code).toBe(0);
     expect(logs.find((l) => l.event === 'config.advice')).toMatchObject({ variable: 'ESCALATION_GRACE', value: '0.5' });
   });
 
   it('a worker with REMAP_SIGTERM is refused before anything starts (78), the value not logged', async () => {
-    const run = start([], { ROLE: 'worker', REMAP_SIGTERM: 'SIGQUIT' });
+    const run = await start([], { ROLE: 'worker', REMAP_SIGTERM: 'SIGQUIT' });
     const { code, logs } = await finished(run);
     expect(code).toBe(78);
     expect(logs.find((l) => l.event === 'config.invalid')).toMatchObject({ variable: 'REMAP_SIGTERM', value: '(set, value not shown)' });
@@ -140,7 +132,7 @@ describe('configuration and command line', () => {
   });
 
   it('a near miss is warned about by name only, never with its value', async () => {
-    const run = start(['--check'], { WORKER: 'hunter2-secret', CELERY_CONCURENCY: '8' });
+    const run = await start(['--check'], { WORKER: 'hunter2-secret', CELERY_CONCURENCY: '8' });
     await finished(run);
     const misses = run.logs().filter((l) => l.event === 'config.near_miss');
     expect(misses.map((l) => [l.variable, l.did_you_mean])).toEqual(expect.arrayContaining([['WORKER', 'WORKERS'], ['CELERY_CONCURENCY', 'CELERY_CONCURRENCY']]));
@@ -150,12 +142,12 @@ describe('configuration and command line', () => {
 
 describe('stopping', () => {
   it('TERM: exactly one TERM to the leader, none to the rest of the group; the child\'s code is returned', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:7', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' });
-    await waitForRecord(world.record, ready(3));
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:7', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' });
+    await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
     expect(code).toBe(7);
-    const events = readRecord(world.record);
+    const events = readRecord(w.record);
     expect(signalsOf(events)).toEqual(['SIGTERM']);
     // The grandchildren got nothing until the leader was gone: then the deadline took them (TERM to the group).
     const leaderExit = events.find((e) => e.role === 'leader' && e.event === 'exit')!;
@@ -164,8 +156,8 @@ describe('stopping', () => {
   });
 
   it('repeated stop requests: one TERM reaches the leader, and the deadline is not reset', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', STOP_TIMEOUT: '1.5', ESCALATION_GRACE: '0.5' });
-    await waitForRecord(world.record, ready());
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', STOP_TIMEOUT: '1.5', ESCALATION_GRACE: '0.5' });
+    await waitForRecord(w.record, readyCount(1));
     run.signal('SIGTERM');
     await run.waitForLog((l) => l.event === 'shutdown.graceful');
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGTERM', 'SIGTERM'] as const) {
@@ -174,7 +166,7 @@ describe('stopping', () => {
     }
     const { code, logs } = await finished(run);
     // The command role's hard-stop step is TERM to the group: the second TERM the leader sees is that step.
-    expect(signalsOf(readRecord(world.record))).toEqual(['SIGTERM', 'SIGTERM']);
+    expect(signalsOf(readRecord(w.record))).toEqual(['SIGTERM', 'SIGTERM']);
     expect(logs.filter((l) => l.event === 'signal.ignored')).toHaveLength(4);
     expect(code).toBe(137);
     const escalations = logs.filter((l) => l.event === 'shutdown.escalate');
@@ -185,8 +177,8 @@ describe('stopping', () => {
   });
 
   it('a child that ignores TERM is escalated to SIGKILL of the whole group', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
-    await waitForRecord(world.record, ready(3));
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
     expect(code).toBe(137);
@@ -195,8 +187,8 @@ describe('stopping', () => {
   });
 
   it('the leader exits but its group lingers: the supervisor waits, then kills the group, then exits with the leader\'s code', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
-    await waitForRecord(world.record, ready(3));
+    const run = await start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM'); // leader exits 0 on TERM, grandchildren ignore TERM
     const { code, logs } = await finished(run);
     expect(code).toBe(0);
@@ -207,10 +199,10 @@ describe('stopping', () => {
   });
 
   it('SIGUSR1 never opens the Node inspector; it is forwarded to a one-off command', async () => {
-    const run = start(['--', 'fake-child'], {});
-    await waitForRecord(world.record, ready());
+    const run = await start(['--', 'fake-child'], {});
+    await waitForRecord(w.record, readyCount(1));
     run.signal('SIGUSR1');
-    await waitForRecord(world.record, (events) => signalsOf(events).includes('SIGUSR1'));
+    await waitForRecord(w.record, (events) => signalsOf(events).includes('SIGUSR1'));
     run.signal('SIGTERM');
     await finished(run);
     expect(run.stderr()).not.toMatch(/Debugger listening/);
@@ -219,15 +211,15 @@ describe('stopping', () => {
 
 describe('each role\'s signal policy reaches the real argv\'s program', () => {
   async function policyRun(role: string, env: Record<string, string>, send: NodeJS.Signals[], expectLeader: string[]) {
-    const run = start([], { ROLE: role, FAKE_GRANDCHILDREN: '1', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '2', ESCALATION_GRACE: '1', ...env });
-    await waitForRecord(world.record, ready(2));
+    const run = await start([], { ROLE: role, FAKE_GRANDCHILDREN: '1', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '2', ESCALATION_GRACE: '1', ...env });
+    await waitForRecord(w.record, readyCount(2));
     for (const signal of send) {
       run.signal(signal);
       await sleep(100);
     }
     run.signal('SIGTERM');
     const result = await finished(run);
-    const events = readRecord(world.record);
+    const events = readRecord(w.record);
     expect(signalsOf(events)).toEqual([...expectLeader, 'SIGTERM']);
     return { ...result, events };
   }
@@ -244,45 +236,45 @@ describe('each role\'s signal policy reaches the real argv\'s program', () => {
   });
 
   it('beat: QUIT becomes TERM, so the schedule is saved; everything else is dropped', async () => {
-    const run = start([], { ROLE: 'beat', STOP_TIMEOUT: '2' });
-    await waitForRecord(world.record, ready());
+    const run = await start([], { ROLE: 'beat', STOP_TIMEOUT: '2' });
+    await waitForRecord(w.record, readyCount(1));
     for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) run.signal(signal);
     await sleep(200);
     run.signal('SIGQUIT');
     const { code } = await finished(run);
     expect(code).toBe(0);
-    expect(signalsOf(readRecord(world.record))).toEqual(['SIGTERM']);
+    expect(signalsOf(readRecord(w.record))).toEqual(['SIGTERM']);
   });
 
   it('web QUIT: a quick stop sends QUIT to the whole group at once', async () => {
-    const run = start([], { ROLE: 'web', FAKE_ON_QUIT: 'exit:0', FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '5' });
-    await waitForRecord(world.record, ready(2));
+    const run = await start([], { ROLE: 'web', FAKE_ON_QUIT: 'exit:0', FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '5' });
+    await waitForRecord(w.record, readyCount(2));
     run.signal('SIGQUIT');
     await finished(run);
-    const events = readRecord(world.record);
+    const events = readRecord(w.record);
     expect(signalsOf(events)).toEqual(['SIGQUIT']);
     expect(signalsOf(events, 'grandchild')).toContain('SIGQUIT');
   });
 
   it('web DRAIN_DELAY: the master keeps running for the delay, then gets TERM', async () => {
-    const run = start([], { ROLE: 'web', DRAIN_DELAY: '1', STOP_TIMEOUT: '2' });
-    await waitForRecord(world.record, ready());
+    const run = await start([], { ROLE: 'web', DRAIN_DELAY: '1', STOP_TIMEOUT: '2' });
+    await waitForRecord(w.record, readyCount(1));
     const requestedAt = Date.now();
     run.signal('SIGTERM');
     await finished(run);
-    const term = readRecord(world.record).find((e) => e.event === 'signal')!;
+    const term = readRecord(w.record).find((e) => e.event === 'signal')!;
     expect(term.signal).toBe('SIGTERM');
     expect(term.t - requestedAt).toBeGreaterThanOrEqual(950);
     expect(run.logs().find((l) => l.event === 'shutdown.drain')).toMatchObject({ delay_ms: 1000 });
   });
 
   it('worker escalation: QUIT to the main process only (cold shutdown), then SIGKILL to the group', async () => {
-    const run = start([], { ROLE: 'worker', FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
-    await waitForRecord(world.record, ready(2));
+    const run = await start([], { ROLE: 'worker', FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    await waitForRecord(w.record, readyCount(2));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
     expect(code).toBe(137);
-    const events = readRecord(world.record);
+    const events = readRecord(w.record);
     expect(signalsOf(events)).toEqual(['SIGTERM', 'SIGQUIT']);
     expect(signalsOf(events, 'grandchild')).toEqual([]);
     expect(logs.filter((l) => l.event === 'shutdown.escalate').map((l) => `${l.signal}:${l.target}`)).toEqual(['SIGQUIT:leader', 'SIGKILL:group']);
@@ -291,13 +283,13 @@ describe('each role\'s signal policy reaches the real argv\'s program', () => {
 
 describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 10001', () => {
   it('TERM to PID 1 reaches the leader exactly once and never the rest of its group', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' }, { pidNamespace: true, uid: 10001 });
-    await waitForRecord(world.record, ready(3));
+    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' }, { pidNamespace: true, uid: 10001 });
+    await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
     expect(code).toBe(0);
     expect(logs[0]!.pid).toBe(2);
-    const events = readRecord(world.record);
+    const events = readRecord(w.record);
     expect(signalsOf(events)).toEqual(['SIGTERM']);
     const leaderExit = events.find((e) => e.role === 'leader' && e.event === 'exit')!;
     expect(events.filter((e) => e.role === 'grandchild' && e.event === 'signal').every((e) => e.t >= leaderExit.t)).toBe(true);
@@ -305,7 +297,7 @@ describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 100
   });
 
   it('without tini, as PID 1 itself, the supervisor warns that orphans will not be reaped', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_EXIT: '0' }, { pidNamespace: 'without-tini', uid: 10001 });
+    const run = await start(['--', 'fake-child'], { FAKE_EXIT: '0' }, { pidNamespace: 'without-tini', uid: 10001 });
     const { code, logs } = await finished(run);
     expect(code).toBe(0);
     expect(logs[0]!.pid).toBe(1);
@@ -313,12 +305,12 @@ describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 100
   });
 
   it('the exit code passes through tini', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_EXIT: '5' }, { pidNamespace: true, uid: 10001 });
+    const run = await start(['--', 'fake-child'], { FAKE_EXIT: '5' }, { pidNamespace: true, uid: 10001 });
     expect((await finished(run)).code).toBe(5);
   });
 
   it('an internal error kills the whole group and exits 70 with one JSON error line', async () => {
-    const run = start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn' }, { pidNamespace: true, uid: 10001 });
+    const run = await start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn' }, { pidNamespace: true, uid: 10001 });
     const { code, logs } = await finished(run);
     expect(code).toBe(70);
     expect(logs.filter((l) => l.event === 'supervisor.error')).toHaveLength(1);
@@ -327,13 +319,13 @@ describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 100
 
 describe('SUPERVISOR_MODE=exec', () => {
   it('the program replaces the supervisor: same pid, last supervisor line is supervisor.exec', async () => {
-    world = fakeWorld({ SUPERVISOR_MODE: 'exec', FAKE_EXIT: '4' });
-    running = runSupervisor(['--', 'fake-child'], { env: world.env });
+    w = world({ SUPERVISOR_MODE: 'exec', FAKE_EXIT: '4' });
+    const running = await startSupervisor(['--', 'fake-child'], { env: w.env });
     const { code } = await running.exited;
     expect(code).toBe(4);
     const logs = running.logs();
     expect(logs.at(-1)!.event).toBe('supervisor.exec');
-    const ready = readRecord(world.record).find((e) => e.event === 'ready')!;
+    const ready = readRecord(w.record).find((e) => e.event === 'ready')!;
     expect(ready.pid).toBe(logs.at(-1)!.pid);
   });
 });

@@ -1,14 +1,15 @@
 // The probe verdicts from plain facts, the /proc and heartbeat readers on real processes and files, and the
 // probe variables' validation.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { liveness, readiness, type Facts } from '../../src/probes/checks.js';
 import { heartbeatAge, processState } from '../../src/probes/proc.js';
 import { loadPlan } from '../../src/plan/load.js';
+import { tempDir } from '../support/cleanup.js';
+import { killAll } from '../support/proc.js';
+import { sleep } from '../support/wait.js';
 
 const running: Facts = { phase: 'running', leader: 'S' };
 
@@ -56,15 +57,7 @@ describe('readiness', () => {
 
 describe('/proc state of real processes', () => {
   const children: number[] = [];
-  afterEach(() => {
-    for (const pid of children.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  });
+  afterEach(() => killAll(children.splice(0)));
 
   it('reads S for a sleeping process, T once it is SIGSTOPped, undefined once it is gone', async () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -87,39 +80,29 @@ describe('/proc state of real processes', () => {
   });
 
   it('reads the state after a command name that contains ") "', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eveai-probe-'));
-    try {
-      const odd = join(dir, 'a) b');
-      const { copyFileSync, chmodSync } = await import('node:fs');
-      copyFileSync('/bin/sleep', odd);
-      chmodSync(odd, 0o755);
-      const child = spawn(odd, ['30'], { stdio: 'ignore' });
-      children.push(child.pid!);
-      await expect.poll(() => processState(child.pid!), { timeout: 5000 }).toBe('S');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const odd = join(tempDir('eveai-probe-'), 'a) b');
+    const { copyFileSync, chmodSync } = await import('node:fs');
+    copyFileSync('/bin/sleep', odd);
+    chmodSync(odd, 0o755);
+    const child = spawn(odd, ['30'], { stdio: 'ignore' });
+    children.push(child.pid!);
+    await expect.poll(() => processState(child.pid!), { timeout: 5000 }).toBe('S');
   });
 });
 
 describe('heartbeat age', () => {
   it('is the time since the last touch, undefined when missing or touched before the program started', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eveai-probe-'));
-    try {
-      const file = join(dir, 'hb');
-      const now = Date.now();
-      expect(heartbeatAge(file, now - 10_000, now)).toBeUndefined();
-      closeSync(openSync(file, 'w'));
-      utimesSync(file, (now - 5000) / 1000, (now - 5000) / 1000);
-      expect(heartbeatAge(file, now - 10_000, now)).toBeCloseTo(5000, -1);
-      expect(heartbeatAge(file, now - 1000, now), 'left by an earlier run').toBeUndefined();
-      // File times come from the kernel's coarse clock (one tick behind, up to 10 ms): a touch right after the
-      // spawn can carry a time a little before the supervisor's Date.now() at spawn, and is this run's.
-      utimesSync(file, (now - 8) / 1000, (now - 8) / 1000);
-      expect(heartbeatAge(file, now, now + 1000), 'touched at the spawn, stamped one clock tick early').toBe(1008);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const file = join(tempDir('eveai-probe-'), 'hb');
+    const now = Date.now();
+    expect(heartbeatAge(file, now - 10_000, now)).toBeUndefined();
+    closeSync(openSync(file, 'w'));
+    utimesSync(file, (now - 5000) / 1000, (now - 5000) / 1000);
+    expect(heartbeatAge(file, now - 10_000, now)).toBeCloseTo(5000, -1);
+    expect(heartbeatAge(file, now - 1000, now), 'left by an earlier run').toBeUndefined();
+    // File times come from the kernel's coarse clock (one tick behind, up to 10 ms): a touch right after the
+    // spawn can carry a time a little before the supervisor's Date.now() at spawn, and is this run's.
+    utimesSync(file, (now - 8) / 1000, (now - 8) / 1000);
+    expect(heartbeatAge(file, now, now + 1000), 'touched at the spawn, stamped one clock tick early').toBe(1008);
   });
 });
 

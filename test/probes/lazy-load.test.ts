@@ -5,26 +5,22 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fakeWorld } from '../helpers/fake-programs.js';
-import { runSupervisor } from '../helpers/supervisor.js';
-import { freePort } from '../real/harness/ports.js';
+import { startSupervisor } from '../support/supervisor.js';
+import { world } from '../support/world.js';
+import { freePort } from '../support/http.js';
 
 async function builtinsLoaded(env: Record<string, string>): Promise<string[]> {
-  const world = fakeWorld();
-  try {
-    const out = join(world.dir, 'modules.json');
-    const preload = join(world.dir, 'report-modules.cjs');
-    // Only the supervisor reports (NODE_OPTIONS reaches the Node-based fake child too).
-    writeFileSync(
-      preload,
-      `if (/supervisor\\.js$/.test(process.argv[1] ?? '')) process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
-    );
-    const sup = runSupervisor(['--', 'fake-child'], { env: { ...world.env, FAKE_EXIT: '0', NODE_OPTIONS: `--require ${preload}`, ...env } });
-    expect((await sup.exited).code).toBe(0);
-    return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule '));
-  } finally {
-    world.cleanup();
-  }
+  using w = world();
+  const out = join(w.dir, 'modules.json');
+  const preload = join(w.dir, 'report-modules.cjs');
+  // Only the supervisor reports (NODE_OPTIONS reaches the Node-based fake child too).
+  writeFileSync(
+    preload,
+    `if (/supervisor\\.js$/.test(process.argv[1] ?? '')) process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
+  );
+  const sup = await startSupervisor(['--', 'fake-child'], { env: { ...w.env, FAKE_EXIT: '0', NODE_OPTIONS: `--require ${preload}`, ...env } });
+  expect((await sup.exited).code).toBe(0);
+  return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule '));
 }
 
 describe('the probe endpoint is loaded only when configured', () => {
@@ -39,12 +35,12 @@ describe('the probe endpoint is loaded only when configured', () => {
 
 describe('a probe port that cannot be bound', () => {
   it('is one clear line and exit 70, and the program is never started', async () => {
-    const world = fakeWorld();
+    const w = world();
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, resolve));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const sup = runSupervisor(['--', 'fake-child'], { env: { ...world.env, PROBE_PORT: String(port) } });
+      const sup = await startSupervisor(['--', 'fake-child'], { env: { ...w.env, PROBE_PORT: String(port) } });
       expect((await sup.exited).code).toBe(70);
       const failed = sup.logs().filter((l) => l.event === 'probe.listen_failed');
       expect(failed).toEqual([expect.objectContaining({ level: 'error', port, reason: expect.stringContaining('EADDRINUSE') })]);
@@ -52,7 +48,7 @@ describe('a probe port that cannot be bound', () => {
       expect(sup.logs().at(-1)).toMatchObject({ event: 'supervisor.exit', code: 70 });
     } finally {
       taken.close();
-      expect(world.cleanup()).toEqual([]);
+      expect(w.cleanup()).toEqual([]);
     }
   });
 });

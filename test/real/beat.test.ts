@@ -3,23 +3,18 @@
  * schedule and exits 0; a second start in the same working directory (the image's WORKDIR) starts cleanly:
  * celery 5 writes no pidfile, and the supervisor passes none.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { Container } from './harness/container.js';
-import { RedisServer } from './harness/redis.js';
-import { APP_GID, APP_UID, hostEnv, waitFor } from './harness/env.js';
-import { VERSION_SETS, wrapped, type VersionSet } from './harness/versions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/cleanup.js';
+import { waitFor } from '../support/wait.js';
+import { Container, useContainerCleanup } from '../support/real/container.js';
+import { APP_GID, APP_UID } from '../support/real/env.js';
+import { RedisServer } from '../support/real/redis.js';
+import { VERSION_SETS, outputOf, type VersionSet } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup(); // containers, redis-servers and temp directories after each test
 
-const workdirs: string[] = [];
-afterEach(() => {
-  for (const dir of workdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 /** The periodic-task entries beat saved in its shelve file, read back with the same set's Python (dbm formats differ). */
 function savedEntries(versions: VersionSet, workdir: string): Record<string, number> {
@@ -28,8 +23,7 @@ function savedEntries(versions: VersionSet, workdir: string): Record<string, num
     "s = shelve.open(sys.argv[1], flag='r')",
     "print(json.dumps({name: entry.total_run_count for name, entry in s['entries'].items()}))",
   ].join('\n');
-  const [program, args] = wrapped(versions, ['python3', '-c', script, path.join(workdir, 'celerybeat-schedule')], workdir);
-  const out = execFileSync(program, args, { env: hostEnv(), encoding: 'utf8' });
+  const out = outputOf(versions, ['python3', '-c', script, path.join(workdir, 'celerybeat-schedule')], { workdir });
   return JSON.parse(out) as Record<string, number>;
 }
 
@@ -57,8 +51,7 @@ describe.each(VERSION_SETS)('$name: scenario 6 — beat', (versions: VersionSet)
 
   it('supervisor: SIGTERM to PID 1 -> exit 0 and the schedule is saved; a restart in the same directory starts cleanly', async () => {
     const redis = await RedisServer.start(versions);
-    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'eveai-beat-'));
-    workdirs.push(workdir);
+    const workdir = tempDir('eveai-beat-');
     fs.chownSync(workdir, APP_UID, APP_GID); // like WORKDIR /app owned by appuser
 
     await runBeatOnce(`${versions.name}-s6-beat-first`, workdir, redis, 0);

@@ -8,15 +8,14 @@
  * scenario 5 of stop-semantics.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { Container } from './harness/container.js';
-import { RedisServer } from './harness/redis.js';
-import { sendSlowTasks, taskState } from './harness/celery.js';
-import { sleep, waitFor } from './harness/env.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { sendSlowTasks, taskState } from '../support/real/celery.js';
+import { Container, useContainerCleanup } from '../support/real/container.js';
+import { RedisServer } from '../support/real/redis.js';
 import { HANDLED_SIGNALS, type HandledSignal } from '../../src/signals/trap.js';
 import { findRole } from '../../src/roles/index.js';
 
-useCleanup();
+useContainerCleanup();
 
 const worker = findRole('worker')!;
 const STOP_REQUESTS = HANDLED_SIGNALS.filter((s) => ['stop', 'stop-now'].includes(worker.policy.rules[s].action));
@@ -38,54 +37,46 @@ async function workerWithTaskInFlight(name: string, redis: RedisServer): Promise
 
 describe('ROLE=worker, a real celery worker with task slow in flight', () => {
   it(`the ${NOT_A_STOP.length} signals that are no stop request, each sent to the supervisor, then TERM to PID 1: the task ends SUCCESS`, async () => {
-    const redis = await RedisServer.start();
-    try {
-      const { container, id } = await workerWithTaskInFlight('every-signal-worker', redis);
-      const started = Date.now();
-      for (const signal of NOT_A_STOP) {
-        container.signal(signal, 2);
-        await sleep(50);
-      }
-      const received = () => new Set(container.events().filter((e) => e.event === 'signal.received').map((e) => e.signal as HandledSignal));
-      await waitFor('every signal logged as received', () => NOT_A_STOP.every((s) => received().has(s)), 15_000, 50);
-      const events = container.events();
-      expect(container.running, 'the worker still runs').toBe(true);
-      expect(await taskState(redis, id), 'the task still runs').toBe('STARTED');
-      expect(Date.now() - started, 'all signals arrived while the task ran').toBeLessThan(TASK_SECONDS * 1000);
-      expect(events.filter((e) => e.event.startsWith('shutdown.')), 'no stop began').toEqual([]);
-      for (const signal of NOT_A_STOP) {
-        const rule = worker.policy.rules[signal];
-        const outcome = rule.action === 'forward' ? 'signal.forwarded' : 'signal.dropped';
-        expect(events.some((e) => e.event === outcome && e.signal === signal), `${signal}: ${outcome}`).toBe(true);
-      }
-
-      container.signal('SIGTERM');
-      const exit = await container.waitExit(TASK_SECONDS * 1000 + 30_000);
-      expect(await taskState(redis, id), 'the task ran to its end').toBe('SUCCESS');
-      expect(exit.code).toBe(0);
-      const last = container.events().at(-1);
-      expect(last).toMatchObject({ event: 'supervisor.exit', code: 0 });
-      expect(container.events().filter((e) => e.event === 'shutdown.graceful')).toHaveLength(1);
-      expect(container.events().filter((e) => e.event === 'shutdown.escalate')).toEqual([]);
-    } finally {
-      await redis.stop();
+    await using redis = await RedisServer.start();
+    const { container, id } = await workerWithTaskInFlight('every-signal-worker', redis);
+    const started = Date.now();
+    for (const signal of NOT_A_STOP) {
+      container.signal(signal, 2);
+      await sleep(50);
     }
+    const received = () => new Set(container.events().filter((e) => e.event === 'signal.received').map((e) => e.signal as HandledSignal));
+    await waitFor('every signal logged as received', () => NOT_A_STOP.every((s) => received().has(s)), 15_000, 50);
+    const events = container.events();
+    expect(container.running, 'the worker still runs').toBe(true);
+    expect(await taskState(redis, id), 'the task still runs').toBe('STARTED');
+    expect(Date.now() - started, 'all signals arrived while the task ran').toBeLessThan(TASK_SECONDS * 1000);
+    expect(events.filter((e) => e.event.startsWith('shutdown.')), 'no stop began').toEqual([]);
+    for (const signal of NOT_A_STOP) {
+      const rule = worker.policy.rules[signal];
+      const outcome = rule.action === 'forward' ? 'signal.forwarded' : 'signal.dropped';
+      expect(events.some((e) => e.event === outcome && e.signal === signal), `${signal}: ${outcome}`).toBe(true);
+    }
+
+    container.signal('SIGTERM');
+    const exit = await container.waitExit(TASK_SECONDS * 1000 + 30_000);
+    expect(await taskState(redis, id), 'the task ran to its end').toBe('SUCCESS');
+    expect(exit.code).toBe(0);
+    const last = container.events().at(-1);
+    expect(last).toMatchObject({ event: 'supervisor.exit', code: 0 });
+    expect(container.events().filter((e) => e.event === 'shutdown.graceful')).toHaveLength(1);
+    expect(container.events().filter((e) => e.event === 'shutdown.escalate')).toEqual([]);
   }, 120_000);
 
   for (const stop of STOP_REQUESTS.filter((s) => s !== 'SIGTERM' && worker.policy.rules[s].action === 'stop')) {
     it(`${stop} to PID 1 is a graceful stop: the task ends SUCCESS`, async () => {
-      const redis = await RedisServer.start();
-      try {
-        const { container, id } = await workerWithTaskInFlight(`stop-by-${stop}`, redis);
-        container.signal(stop);
-        const exit = await container.waitExit(TASK_SECONDS * 1000 + 30_000);
-        expect(await taskState(redis, id)).toBe('SUCCESS');
-        expect(exit.code).toBe(0);
-        expect(container.events().find((e) => e.event === 'shutdown.graceful')).toMatchObject({ signal: 'SIGTERM', target: 'leader' });
-        expect(container.events().at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
-      } finally {
-        await redis.stop();
-      }
+      await using redis = await RedisServer.start();
+      const { container, id } = await workerWithTaskInFlight(`stop-by-${stop}`, redis);
+      container.signal(stop);
+      const exit = await container.waitExit(TASK_SECONDS * 1000 + 30_000);
+      expect(await taskState(redis, id)).toBe('SUCCESS');
+      expect(exit.code).toBe(0);
+      expect(container.events().find((e) => e.event === 'shutdown.graceful')).toMatchObject({ signal: 'SIGTERM', target: 'leader' });
+      expect(container.events().at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
     }, 120_000);
   }
 });

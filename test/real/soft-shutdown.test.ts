@@ -7,16 +7,16 @@
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { workerStopWithTasksInFlight } from './harness/scenarios.js';
-import { REPO } from './harness/env.js';
-import { TRIXIE } from './harness/versions.js';
+import { ROOT } from '../support/paths.js';
+import { useContainerCleanup } from '../support/real/container.js';
+import { workerStopWithTasksInFlight } from '../support/real/scenarios.js';
+import { TRIXIE } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 const SOFT_SHUTDOWN_TIMEOUT = 3;
 const env = (grace: number) => ({
-  PYTHONPATH: `${path.join(REPO, 'test/real/helpers')}:${REPO}`,
+  PYTHONPATH: `${path.join(ROOT, 'test/real/fixtures')}:${ROOT}`,
   CELERY_APP: 'soft_shutdown_app',
   SOFT_SHUTDOWN_TIMEOUT: String(SOFT_SHUTDOWN_TIMEOUT),
   STOP_TIMEOUT: '1',

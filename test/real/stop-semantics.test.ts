@@ -1,19 +1,19 @@
 /**
  * Scenarios 1, 2, 4, 5 and 7 of issue 3, side by side: the supervisor (asserted) and the migration plan's
- * start.sh under tini -g (recorded as facts, not failures), on every version set (harness/versions.ts):
+ * start.sh under tini -g (recorded as facts, not failures), on every version set (test/support/real/versions.ts):
  * Debian bookworm's gunicorn 20.1 / celery 5.2.6 and Debian trixie's gunicorn 23 / celery 5.5, the image's
  * pins. Writes docs/stop-semantics.md when every row of every set ran.
  *
- * Real gunicorn / celery / redis / tini, real topology (see harness/container.ts).
+ * Real gunicorn / celery / redis / tini, real topology (see test/support/real/container.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { webStopWithRequestsInFlight, workerStopWithTasksInFlight, type StopObservation, type WebObservation, type WorkerObservation } from './harness/scenarios.js';
-import { versionsOf, webRow, workerRow, writeReport, type Row } from './harness/report.js';
-import { VERSION_SETS, type VersionSet } from './harness/versions.js';
-import { buildTimes } from './harness/rootfs.js';
+import { useContainerCleanup } from '../support/real/container.js';
+import { type Row, versionsOf, webRow, workerRow, writeReport } from '../support/real/report.js';
+import { buildTimes } from '../support/real/rootfs.js';
+import { type StopObservation, type WebObservation, webStopWithRequestsInFlight, type WorkerObservation, workerStopWithTasksInFlight } from '../support/real/scenarios.js';
+import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 const rows = new Map<string, Row>();
 const ROW_ORDER = [

@@ -7,15 +7,14 @@
  * Plus, recorded as a fact: the old start.sh with HUP to PID 1 (tini -g sends it to the workers too).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup } from './harness/cleanup.js';
-import { startWeb } from './harness/scenarios.js';
-import { get } from './harness/http.js';
-import { stillAlive, type Proc } from './harness/procs.js';
-import { sleep, waitFor } from './harness/env.js';
-import type { Container } from './harness/container.js';
-import { VERSION_SETS, type VersionSet } from './harness/versions.js';
+import { type Proc, stillAlive } from '../support/proc.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { type Container, useContainerCleanup } from '../support/real/container.js';
+import { get } from '../support/http.js';
+import { startWeb } from '../support/real/scenarios.js';
+import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 
-useCleanup();
+useContainerCleanup();
 
 function gunicornWorkers(container: Container): Proc[] {
   const master = container.leader();

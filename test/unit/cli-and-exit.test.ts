@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from '../../src/cli/args.js';
 import { EXIT, exitCodeOfChild } from '../../src/exit-codes.js';
 import { findProgram } from '../../src/supervise/find-program.js';
-import { tempDir } from '../helpers/supervisor.js';
+import { tempDir } from '../support/cleanup.js';
 
 describe('command line', () => {
   it.each([

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/supervisor.js';
+import { ROOT } from '../support/paths.js';
 
 describe('eslint.config.js', () => {
   it('reports a floating promise, an unused variable and a switch that misses a member of its union', async () => {

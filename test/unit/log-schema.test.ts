@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkCollectedLines, duplicateKeys, loadLogSchema } from '../helpers/log-lines.js';
-import { ROOT } from '../helpers/supervisor.js';
+import { checkCollectedLines, duplicateKeys, loadLogSchema } from '../support/log-lines.js';
+import { ROOT } from '../support/paths.js';
 import { prettyLine } from '../../src/log-pretty.js';
 import { createLogger } from '../../src/log.js';
 import { StopTimeline, logStopSummary } from '../../src/supervise/stop-summary.js';

@@ -6,7 +6,7 @@ import { ROLES, findRole } from '../../src/roles/index.js';
 import { commandRole } from '../../src/roles/command.js';
 import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED } from '../../src/signals/trap.js';
 import { renderSignalTable, renderUnlistenedTable } from '../../src/cli/help.js';
-import { ROOT } from '../helpers/supervisor.js';
+import { ROOT } from '../support/paths.js';
 
 const role = (name: string) => findRole(name)!;
 

@@ -24,10 +24,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mountsUnder } from './podman.js';
-import { requireProgram, run } from './proc.js';
+import { requireProgram, run, unmountBelow } from '../command.js';
+import { ROOT } from '../paths.js';
 import type { PodmanSandbox } from './podman.js';
-import { ROOT } from './files.js';
 
 const PYTHON_SUITE = 'trixie';
 const NODE_SUITE = 'bookworm';
@@ -166,12 +165,6 @@ function recipes(): Recipe[] {
       ],
     },
   ];
-}
-
-async function unmountBelow(dir: string): Promise<void> {
-  for (const mountPoint of mountsUnder(dir)) {
-    await run([requireProgram('umount'), '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
-  }
 }
 
 /** The cached root filesystem tar of a recipe, made with debootstrap when missing. */

@@ -3,13 +3,12 @@
  * start.sh). Each returns what it observed; the test files decide what is asserted and what is only
  * recorded (the baseline's numbers are facts, not failures).
  */
+import { type Proc, stillAlive } from '../proc.js';
+import { sleep, waitFor } from '../wait.js';
+import { countFates, QUEUE, sendSlowTasks, type SlowTask, type TaskFate, taskFates, taskState } from './celery.js';
 import { Container, type ExitInfo, type LogEvent, type Runner } from './container.js';
-import { get, newConnection, type HttpResult } from './http.js';
-import { freePort } from './ports.js';
-import { stillAlive, type Proc } from './procs.js';
+import { freePort, get, type HttpResult, newConnection } from '../http.js';
 import { RedisServer } from './redis.js';
-import { QUEUE, countFates, sendSlowTasks, taskFates, taskState, type SlowTask, type TaskFate } from './celery.js';
-import { sleep, waitFor } from './env.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
 
 export interface StopObservation {
@@ -57,7 +56,7 @@ interface StopOptions {
   kubeletGraceMs?: number;
   /** Fails the test (after killing) when the container has not exited by then. */
   exitDeadlineMs: number;
-  /** Whose programs run (harness/versions.ts); default the host's. */
+  /** Whose programs run (test/support/real/versions.ts); default the host's. */
   versions?: VersionSet;
 }
 
@@ -128,34 +127,30 @@ function watchQueue(redis: RedisServer, count: number): { reachedAt: Promise<num
  * `task`: 'slow' (acks_late + reject_on_worker_lost) or 'plain_slow' (celery's defaults: acked on receipt).
  */
 export async function workerStopWithTasksInFlight(options: StopOptions & { tasks: number; seconds: number; concurrency: number; task?: SlowTask }): Promise<WorkerObservation> {
-  const redis = await RedisServer.start(options.versions);
-  try {
-    const container = await Container.start({
-      name: options.name,
-      runner: options.runner,
-      versions: options.versions,
-      env: { ROLE: 'worker', CELERY_BROKER_URL: redis.url, CELERY_CONCURRENCY: String(options.concurrency), ...options.env },
-    });
-    await container.waitOutput(/celery@\S+ ready\./, 30_000);
-    const ids = await sendSlowTasks(redis, options.tasks, options.seconds, options.task);
-    await waitFor(
-      `${options.name}: all ${ids.length} tasks STARTED`,
-      async () => (await Promise.all(ids.map((id) => taskState(redis, id)))).every((s) => s === 'STARTED'),
-      20_000,
-      100,
-    );
-    const queue = watchQueue(redis, ids.length);
-    const stop = await stopAndObserve(container, options);
-    queue.stop();
-    const restoredAt = await queue.reachedAt;
-    const escalatedAt = stop.events.find((e) => e.event === 'shutdown.escalate' && e.signal !== 'SIGKILL')?.time;
-    const restoreMs = restoredAt !== undefined && typeof escalatedAt === 'string' ? restoredAt - Date.parse(escalatedAt) : undefined;
-    const fates = await taskFates(redis, ids);
-    const states: Record<string, string> = {};
-    for (const id of ids) states[id] = (await taskState(redis, id)) ?? 'none';
-    const queueLength = Number(await redis.command('LLEN', QUEUE));
-    return { runner: options.runner, container, ...stop, ids, fates, counts: countFates(fates), queueLength, states, restoreMs };
-  } finally {
-    await redis.stop();
-  }
+  await using redis = await RedisServer.start(options.versions);
+  const container = await Container.start({
+    name: options.name,
+    runner: options.runner,
+    versions: options.versions,
+    env: { ROLE: 'worker', CELERY_BROKER_URL: redis.url, CELERY_CONCURRENCY: String(options.concurrency), ...options.env },
+  });
+  await container.waitOutput(/celery@\S+ ready\./, 30_000);
+  const ids = await sendSlowTasks(redis, options.tasks, options.seconds, options.task);
+  await waitFor(
+    `${options.name}: all ${ids.length} tasks STARTED`,
+    async () => (await Promise.all(ids.map((id) => taskState(redis, id)))).every((s) => s === 'STARTED'),
+    20_000,
+    100,
+  );
+  const queue = watchQueue(redis, ids.length);
+  const stop = await stopAndObserve(container, options);
+  queue.stop();
+  const restoredAt = await queue.reachedAt;
+  const escalatedAt = stop.events.find((e) => e.event === 'shutdown.escalate' && e.signal !== 'SIGKILL')?.time;
+  const restoreMs = restoredAt !== undefined && typeof escalatedAt === 'string' ? restoredAt - Date.parse(escalatedAt) : undefined;
+  const fates = await taskFates(redis, ids);
+  const states: Record<string, string> = {};
+  for (const id of ids) states[id] = (await taskState(redis, id)) ?? 'none';
+  const queueLength = Number(await redis.command('LLEN', QUEUE));
+  return { runner: options.runner, container, ...stop, ids, fates, counts: countFates(fates), queueLength, states, restoreMs };
 }

@@ -4,7 +4,7 @@
  *   bookworm  the host's own Debian packages (gunicorn 20.1, celery 5.2.6, redis 7), run directly.
  *   trixie    Debian trixie's packages, which carry almost exactly the image's pins (gunicorn 23.0.0,
  *             celery 5.5.2 / kombu 5.5.3 / billiard 4.2.1, gevent 24.11.1, flask 3.1.1, python 3.13, redis 8),
- *             in a root filesystem made with debootstrap (harness/rootfs.ts). Every program of a row —
+ *             in a root filesystem made with debootstrap (rootfs.ts). Every program of a row —
  *             tini, bash, python, gunicorn, celery, redis-server, the task client — runs inside it; Node and
  *             dist/ are the checkout's own, visible at the same path.
  *
@@ -12,7 +12,9 @@
  * the same, so one scenario body covers both rows.
  */
 import path from 'node:path';
-import { REPO } from './env.js';
+import { execaSync } from 'execa';
+import { ROOT } from '../paths.js';
+import { hostEnv } from './env.js';
 import { ensureRootfs, TRIXIE_RECIPE } from './rootfs.js';
 
 export interface VersionSet {
@@ -33,7 +35,7 @@ export const BOOKWORM: VersionSet = {
   scratchDir: undefined,
 };
 
-const ENTER_ROOTFS = path.join(REPO, 'test/real/harness/enter-rootfs.sh');
+const ENTER_ROOTFS = path.join(ROOT, 'test/support/real/enter-rootfs.sh');
 
 let trixieRoot: string | undefined;
 
@@ -42,9 +44,9 @@ export const TRIXIE: VersionSet = {
   async prepare() {
     trixieRoot ??= await ensureRootfs(TRIXIE_RECIPE);
   },
-  wrap(argv, workdir = REPO) {
+  wrap(argv, workdir = ROOT) {
     if (!trixieRoot) throw new Error('the trixie root filesystem is not prepared: call TRIXIE.prepare() in beforeAll');
-    return ['unshare', '--mount', '--propagation', 'private', '--', 'bash', ENTER_ROOTFS, trixieRoot, REPO, workdir, '--', ...argv];
+    return ['unshare', '--mount', '--propagation', 'private', '--', 'bash', ENTER_ROOTFS, trixieRoot, ROOT, workdir, '--', ...argv];
   },
   // enter-rootfs.sh mounts a fresh tmpfs there for each command.
   scratchDir: '/tmp',
@@ -57,4 +59,13 @@ export const VERSION_SETS: readonly VersionSet[] = [BOOKWORM, TRIXIE];
 export function wrapped(set: VersionSet, argv: readonly string[], workdir?: string): [string, string[]] {
   const full = set.wrap(argv, workdir);
   return [full[0]!, full.slice(1)];
+}
+
+/**
+ * Runs `argv` with this set's programs on the host side (helper scripts, version queries) and returns its stdout;
+ * throws with its stderr when it fails. `env` defaults to hostEnv().
+ */
+export function outputOf(set: VersionSet, argv: readonly string[], options: { env?: Record<string, string>; workdir?: string } = {}): string {
+  const [program, args] = wrapped(set, argv, options.workdir);
+  return execaSync(program, args, { env: options.env ?? hostEnv(), extendEnv: false, stripFinalNewline: false }).stdout;
 }

@@ -6,13 +6,11 @@
  *                        visibility timeout (1 h by default) - delayed, not lost
  *   lost               - none of the above: nobody will ever run it again
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { CELERY_CLIENT, REPO, hostEnv } from './env.js';
+import { execa } from 'execa';
+import { ROOT } from '../paths.js';
+import { CELERY_CLIENT, hostEnv } from './env.js';
 import type { RedisServer } from './redis.js';
 import { wrapped } from './versions.js';
-
-const run = promisify(execFile);
 
 export const QUEUE = 'celery';
 
@@ -22,11 +20,7 @@ export const QUEUE = 'celery';
  */
 export async function sendSlowTasks(redis: RedisServer, count: number, seconds: number, task: SlowTask = 'slow'): Promise<string[]> {
   const [program, args] = wrapped(redis.versions, ['python3', CELERY_CLIENT, 'send', String(count), String(seconds), task]);
-  const { stdout } = await run(program, args, {
-    cwd: REPO,
-    env: hostEnv({ CELERY_BROKER_URL: redis.url }),
-    timeout: 30_000,
-  });
+  const { stdout } = await execa(program, args, { cwd: ROOT, env: hostEnv({ CELERY_BROKER_URL: redis.url }), extendEnv: false, timeout: 30_000 });
   return JSON.parse(stdout) as string[];
 }
 

@@ -1,14 +1,13 @@
 // Reading the repository's image and deployment files: Dockerfiles (dockerfile-ast), compose and Kubernetes
 // YAML (yaml), and the supervisor's own view of an environment (`dist/supervisor.js --print`).
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execaSync } from 'execa';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { parse, parseAllDocuments } from 'yaml';
-import { collectSupervisorLines } from '../../helpers/log-lines.js';
+import { collectSupervisorLines } from '../log-lines.js';
+import { ROOT, requireBuild } from '../paths.js';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-export const SUPERVISOR = join(ROOT, 'dist', 'supervisor.js');
 
 export const BASE_DOCKERFILE = 'Dockerfile.base';
 /** Service directory -> its Dockerfile, as in the migration plan. */
@@ -168,16 +167,11 @@ export interface PrintedPlan {
  * Throws with the supervisor's own log when the configuration is invalid (exit 78).
  */
 export function printPlan(env: Record<string, string>, command: string[] = []): PrintedPlan {
-  if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: run \`npm run build\` first (npm test does)`);
-  const argv = [SUPERVISOR, '--print', ...(command.length > 0 ? ['--', ...command] : [])];
-  const result = spawnSync(process.execPath, argv, {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  collectSupervisorLines(result.stderr ?? '');
-  if (result.status !== 0) {
-    throw new Error(`supervisor --print exited ${result.status ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr ?? ''}${result.error?.message ?? ''}`);
+  const argv = [requireBuild(), '--print', ...(command.length > 0 ? ['--', ...command] : [])];
+  const result = execaSync(process.execPath, argv, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, extendEnv: false, stdin: 'ignore', reject: false });
+  collectSupervisorLines(result.stderr);
+  if (result.exitCode !== 0) {
+    throw new Error(`supervisor --print exited ${result.exitCode ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr}`);
   }
   return JSON.parse(result.stdout) as PrintedPlan;
 }

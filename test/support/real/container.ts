@@ -16,10 +16,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { APP_GID, APP_UID, OLD_START_SH, REPO, SUPERVISOR, containerEnv, sleep, waitFor } from './env.js';
-import { childrenOf, namespaceMembers, pidNamespace, readProc, type Proc } from './procs.js';
+import { afterAll, expect } from 'vitest';
+import { cleanUpAfterEach, cleanupRegistered, register } from '../cleanup.js';
+import { collectSupervisorLines } from '../log-lines.js';
+import { requireBuild, ROOT } from '../paths.js';
+import { childrenOf, killAll, namespaceMembers, pidNamespace, type Proc, readProc } from '../proc.js';
+import { eventually, settlesWithin, waitFor } from '../wait.js';
+import { APP_GID, APP_UID, containerEnv, OLD_START_SH } from './env.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
-import { collectSupervisorLines } from '../../helpers/log-lines.js';
 
 export type Runner = 'supervisor' | 'start.sh';
 
@@ -31,7 +35,7 @@ export interface ContainerOptions {
   env: Record<string, string>;
   /** Working directory (the image's WORKDIR); default the repository root. */
   cwd?: string;
-  /** Whose tini, bash, python, gunicorn and celery run (harness/versions.ts); default the host's (bookworm). */
+  /** Whose tini, bash, python, gunicorn and celery run (test/support/real/versions.ts); default the host's (bookworm). */
   versions?: VersionSet;
 }
 
@@ -47,11 +51,11 @@ export interface LogEvent {
   [key: string]: unknown;
 }
 
-export const LOG_DIR = path.join(REPO, '.tmp/real');
+export const LOG_DIR = path.join(ROOT, '.tmp/real');
 
 const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
 
-export class Container {
+export class Container implements AsyncDisposable {
   output = '';
   stderr = '';
   tini!: Proc;
@@ -86,19 +90,15 @@ export class Container {
         // itself and exits 1 ("sigprocmask unblock failed"). What an engine reports then is 137.
         const status = this.pid1Killed ? 128 + 9 : (code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0));
         this.exitInfo = { code: status, stopMs: this.lastSignalAt === undefined ? undefined : Date.now() - this.lastSignalAt };
-        live.delete(this);
         resolve(this.exitInfo);
       });
     });
   }
 
   static async start(options: ContainerOptions): Promise<Container> {
-    if (options.runner === 'supervisor' && !fs.existsSync(SUPERVISOR)) {
-      throw new Error(`${SUPERVISOR} is missing: run \`npm run build\` first (npm test does)`);
-    }
-    const program = options.runner === 'supervisor' ? [process.execPath, SUPERVISOR] : ['bash', '-lc', OLD_START_SH];
+    const program = options.runner === 'supervisor' ? [process.execPath, requireBuild()] : ['bash', '-lc', OLD_START_SH];
     const versions = options.versions ?? BOOKWORM;
-    const cwd = options.cwd ?? REPO;
+    const cwd = options.cwd ?? ROOT;
     const topology = versions.wrap(
       [
         'unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--',
@@ -113,14 +113,13 @@ export class Container {
       env: containerEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const container = new Container(options, child);
-    live.add(container);
+    const container = register(new Container(options, child));
     try {
       container.tini = await waitFor(
         `${options.name}: tini as PID 1`,
         () => {
           if (container.exitInfo) throw new Error(`${options.name}: exited with ${container.exitInfo.code} before tini ran:\n${container.output}`);
-          return childrenOf(child.pid!).find((p) => p.comm === 'tini' && p.nsPid === 1);
+          return childrenOf(child.pid!).map(readProc).find((p) => p?.comm === 'tini' && p.nsPid === 1);
         },
         10_000,
         20,
@@ -194,8 +193,7 @@ export class Container {
 
   /** Waits for the container to end; on timeout it is killed and the test fails (never hangs). */
   async waitExit(timeoutMs: number): Promise<ExitInfo> {
-    const result = await Promise.race([this.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (result) return result;
+    if (await settlesWithin(this.exited, timeoutMs)) return this.exited;
     await this.kill();
     throw new Error(`${this.options.name}: still running ${timeoutMs} ms after the stop signal; killed. Log: ${this.logFile}\n${this.tail()}`);
   }
@@ -212,11 +210,7 @@ export class Container {
   killPid1(): void {
     if (this.exitInfo || !this.tini) return;
     this.pid1Killed = true;
-    try {
-      process.kill(this.tini.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
+    killAll([this.tini.pid]);
   }
 
   /** Cleanup: SIGKILL to PID 1 (the kernel kills everything in the namespace) and to unshare, then reap. */
@@ -224,28 +218,38 @@ export class Container {
     if (this.exitInfo) return;
     this.killPid1();
     // unshare reaps tini and exits by itself; SIGKILL it only if it does not (it would leave tini a zombie).
-    if (await Promise.race([this.exited.then(() => true), sleep(3000).then(() => false)])) return;
-    try {
-      process.kill(this.child.pid!, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    await Promise.race([this.exited, sleep(5000)]);
+    if (await settlesWithin(this.exited, 3000)) return;
+    killAll([this.child.pid!]);
+    await settlesWithin(this.exited, 5000);
+  }
+
+  /** The toolkit's clean-up (test/support/cleanup.ts): nothing survives a test, passed or failed. */
+  async cleanup(): Promise<number[]> {
+    await this.kill();
+    return [];
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
   }
 }
 
-const live = new Set<Container>();
-
 /** Every PID namespace this test file created: the final check looks for leftovers in each. */
-export const createdNamespaces = new Set<string>();
+const createdNamespaces = new Set<string>();
 
-/** Kills every container still running (afterEach/afterAll): nothing survives a failed test. */
-export async function killAllContainers(): Promise<void> {
-  await Promise.all([...live].map((c) => c.kill()));
+/**
+ * For the files that start containers (and redis-servers): nothing survives a test, passed or failed. After each
+ * test the toolkit kills every container still running (SIGKILL to its PID 1 takes the whole namespace with it) and
+ * stops every redis-server by pid; after the file, no process may be left in any namespace the file created.
+ */
+export function useContainerCleanup(): void {
+  cleanUpAfterEach();
+  afterAll(async () => {
+    await cleanupRegistered();
+    // Processes the kernel is still tearing down may show for a moment; give them a few seconds.
+    const members = () => [...createdNamespaces].flatMap((ns) => namespaceMembers(ns)).filter((p) => p.state !== 'Z');
+    await eventually(() => members().length === 0, 3000, 100);
+    expect(members().map((p) => `${p.pid} ${p.cmdline}`), 'processes left in the test namespaces').toEqual([]);
+  }, 20_000);
 }
 
-export function liveContainerCount(): number {
-  return live.size;
-}
-
-export { readProc };

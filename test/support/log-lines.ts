@@ -3,12 +3,12 @@
 // The places that capture a supervisor's stderr call collectSupervisorLines(); nothing else needs to change
 // when a test is added.
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
+import { ROOT } from './paths.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SCHEMA_FILE = join(ROOT, 'docs', 'log-events.schema.json');
 /**
  * Where the lines go: one directory per vitest run, chosen by the global setup (test/log-lines.setup.ts) and

@@ -8,10 +8,15 @@
 // - no CAP_SYS_RESOURCE: podman's default rlimits fail ("error setting rlimit"), so default_ulimits stay
 //   within the current hard limits (read from /proc/self/limits; nproc at most 32768).
 // - events go to a file (no journald).
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireProgram, run, start, which, type RunOptions, type RunResult } from './proc.js';
+import { expect } from 'vitest';
+import { requireProgram, run, startCommand, which, type CommandOptions, type RunResult } from '../command.js';
+import { hardLimit, mountsUnder, processesMentioning } from '../proc.js';
+import { waitFor } from '../wait.js';
+import { ROOT } from '../paths.js';
+import { importStandins, type StandinImages, type Timings } from './standins.js';
 
 /** Programs the image tests need; dev.sh's APT_PACKAGES installs them. conmon is a dependency of podman. */
 export const REQUIRED_PROGRAMS = ['podman', 'runc', 'debootstrap', 'tar', 'umount'];
@@ -26,36 +31,6 @@ export function assertHostCanRunPodman(): void {
     );
   }
   if (process.getuid?.() !== 0) throw new Error('The podman e2e runs rootful podman and debootstrap: run it as root (CI does).');
-}
-
-/** Hard limit of an rlimit from /proc/self/limits ("Max open files", "Max processes"). */
-function hardLimit(name: string, fallback: number): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
-  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
-  return hard === undefined || hard === 'unlimited' ? fallback : Number(hard);
-}
-
-/** Mount points at or below `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dir || mountPoint.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-}
-
-/** PIDs of processes whose command line mentions `dir` (conmon, podman, runc of this sandbox). */
-export function processesMentioning(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
 }
 
 export class PodmanSandbox {
@@ -113,13 +88,13 @@ export class PodmanSandbox {
     return new PodmanSandbox(dir, env);
   }
 
-  podman(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  podman(args: readonly string[], options: CommandOptions = {}): Promise<RunResult> {
     return run([requireProgram('podman'), ...args], { ...options, env: this.env });
   }
 
   /** A podman command that runs in the background (e.g. a request in flight while a container stops). */
-  podmanStart(args: readonly string[], options: RunOptions = {}) {
-    return start([requireProgram('podman'), ...args], { ...options, env: this.env });
+  podmanStart(args: readonly string[], options: CommandOptions = {}) {
+    return startCommand([requireProgram('podman'), ...args], { ...options, env: this.env });
   }
 
   /**
@@ -155,4 +130,61 @@ export class PodmanSandbox {
     if (left.length === 0) rmSync(this.dir, { recursive: true, force: true });
     return problems;
   }
+}
+
+/** Polls a podman probe (a command that fails while a container starts counts as "not yet"); see waitFor. */
+export function waitForPodman<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  return waitFor(what, probe, timeoutMs, everyMs, { retryErrors: true });
+}
+
+/** Times each step into `timings` (printed with the file's durations), whether it succeeds or fails. */
+export function stepTimer(timings: Timings): <T>(step: string, fn: () => Promise<T>) => Promise<T> {
+  return async (step, fn) => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[step] = Date.now() - started;
+    }
+  };
+}
+
+/**
+ * For afterAll: removes everything the sandbox made, prints the file's durations, and fails when anything (a
+ * container, a mount, a process) was left behind.
+ */
+export async function cleanUpSandbox(sandbox: PodmanSandbox | undefined, timings: Timings, title: string, started: number): Promise<void> {
+  const timed = stepTimer(timings);
+  const problems = sandbox ? await timed('cleanup (containers, volumes, images, storage)', () => sandbox.cleanup()) : [];
+  timings['whole file'] = Date.now() - started;
+  console.log([`${title} durations:`, ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join('\n'));
+  if (sandbox) {
+    expect(problems, 'cleanup left something behind').toEqual([]);
+    expect(mountsUnder(sandbox.dir)).toEqual([]);
+    expect(processesMentioning(sandbox.dir)).toEqual([]);
+  }
+}
+
+export type ServiceDir = 'eveai_app' | 'eveai_api' | 'eveai_workers';
+
+/**
+ * Imports the stand-ins, builds the real Dockerfile.base from them (--network host: its RUN steps reach Debian's
+ * archive for tini and the npm registry for npm ci like the host does; --pull=never: only the local stand-ins, never
+ * a registry), then each service's Dockerfile FROM it (no network). Returns the stand-in images.
+ */
+export async function buildImages(sandbox: PodmanSandbox, timings: Timings, images: { base: string } & Partial<Record<ServiceDir, string>>): Promise<StandinImages> {
+  const timed = stepTimer(timings);
+  const standins = await timed('stand-ins ready (import; debootstrap on a cold cache is listed separately)', () => importStandins(sandbox, timings));
+  const buildArgs = [
+    '--build-arg', `PYTHON_IMAGE=${standins.python}`,
+    '--build-arg', `NODE_IMAGE=${standins.node}`,
+    '--build-arg', 'REQUIREMENTS=test/image/standin/requirements.txt',
+  ];
+  await timed('podman build Dockerfile.base', () =>
+    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', images.base, ROOT], { timeoutMs: 900_000, cwd: ROOT }));
+  for (const dir of (['eveai_app', 'eveai_api', 'eveai_workers'] as const).filter((d) => images[d] !== undefined)) {
+    await timed(`podman build docker/${dir}/Dockerfile`, () =>
+      sandbox.podman(['build', '--pull=never', '--network', 'none', '-f', `docker/${dir}/Dockerfile`, '--build-arg', `BASE_IMAGE=${images.base}`, '-t', images[dir]!, ROOT], { timeoutMs: 300_000, cwd: ROOT }));
+  }
+  return standins;
 }

@@ -8,9 +8,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.js';
-import { hostEnv, sleep, waitFor } from './env.js';
-import { BOOKWORM, wrapped, type VersionSet } from './versions.js';
+import { register, unregister } from '../cleanup.js';
+import { killAll } from '../proc.js';
+import { settlesWithin, waitFor } from '../wait.js';
+import { hostEnv } from './env.js';
+import { freePort } from '../http.js';
+import { BOOKWORM, type VersionSet, wrapped } from './versions.js';
 
 type Reply = string | number | null | Reply[];
 
@@ -74,7 +77,7 @@ function parse(buf: Buffer, at: number): { value: Reply; end: number; error?: st
   }
 }
 
-export class RedisServer {
+export class RedisServer implements AsyncDisposable {
   readonly url: string;
   private constructor(
     readonly port: number,
@@ -96,8 +99,7 @@ export class RedisServer {
     // setpriv --pdeathsig: redis dies with the test process even if that is killed before cleanup runs
     // (every wrapper in between execs, so the signal reaches redis-server itself).
     const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', program, ...args], { env: hostEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
-    const server = new RedisServer(port, child, dir, versions);
-    running.add(server);
+    const server = register(new RedisServer(port, child, dir, versions));
     await waitFor(
       `redis-server on port ${port}`,
       async () => {
@@ -117,25 +119,28 @@ export class RedisServer {
     return redisCommand(this.port, ...args);
   }
 
+  /** TERM, then KILL after 3 s; removes its directory. Idempotent. */
   async stop(): Promise<void> {
-    running.delete(this);
+    unregister(this);
     const { child } = this;
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      process.kill(child.pid, 'SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
-      if (!killed) {
-        process.kill(child.pid, 'SIGKILL');
+      killAll([child.pid], 'SIGTERM');
+      if (!(await settlesWithin(exited, 3000))) {
+        killAll([child.pid]);
         await exited;
       }
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
 
-const running = new Set<RedisServer>();
+  /** The toolkit's clean-up (test/support/cleanup.ts). */
+  async cleanup(): Promise<number[]> {
+    await this.stop();
+    return [];
+  }
 
-/** Stops every redis-server this process started and has not stopped yet. */
-export async function stopAllRedis(): Promise<void> {
-  await Promise.all([...running].map((server) => server.stop()));
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
 }

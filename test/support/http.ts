@@ -1,4 +1,4 @@
-/** HTTP from the host side: every request on its own connection (no keep-alive agent). */
+/** HTTP from the host side: every request on its own connection (no keep-alive agent); a free port to listen on. */
 import http from 'node:http';
 import net from 'node:net';
 
@@ -8,9 +8,10 @@ export interface HttpResult {
   body?: string;
 }
 
-export function get(port: number, pathname: string, timeoutMs = 30_000): Promise<HttpResult> {
+/** GET http://host:port/pathname; resolves with the status and body, or with what went wrong (never rejects). */
+export function get(port: number, pathname: string, timeoutMs = 30_000, host = '127.0.0.1'): Promise<HttpResult> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathname, agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host, port, path: pathname, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -47,4 +48,24 @@ export async function newConnection(port: number, timeoutMs = 3000): Promise<'re
   const answer = await get(port, '/healthz', timeoutMs);
   if (answer.status) return `served ${answer.status}`;
   return answer.error === 'TIMEOUT' ? 'hung' : (answer.error ?? 'unknown');
+}
+
+/** A TCP port free on all interfaces right now (the kernel picks it; we close and hand it on). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen({ port: 0, host: '0.0.0.0', exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The supervisor's probe endpoint: the status and the JSON answer's phase and reason. */
+export async function probeAnswer(port: number, path: '/live' | '/ready'): Promise<{ status?: number; phase?: string; reason?: string }> {
+  const answer = await get(port, path, 10_000);
+  return { status: answer.status, ...(answer.body ? (JSON.parse(answer.body) as { phase: string; reason: string }) : {}) };
 }

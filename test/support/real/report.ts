@@ -1,14 +1,13 @@
 /**
  * docs/stop-semantics.md: the side-by-side table the real-process suite writes (generated, committed).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, hostEnv } from './env.js';
+import { ROOT } from '../paths.js';
 import type { StopObservation, WebObservation, WorkerObservation } from './scenarios.js';
-import { wrapped, type VersionSet } from './versions.js';
+import { outputOf, type VersionSet } from './versions.js';
 
-export const REPORT = path.join(REPO, 'docs/stop-semantics.md');
+export const REPORT = path.join(ROOT, 'docs/stop-semantics.md');
 
 export interface Row {
   scenario: string;
@@ -63,10 +62,7 @@ export function workerRow(scenario: string, o: WorkerObservation, note = ''): Ro
 
 /** The versions of every program a version set runs, read from the programs themselves. */
 export function versionsOf(set: VersionSet): string {
-  const output = (argv: string[]) => {
-    const [program, args] = wrapped(set, argv);
-    return execFileSync(program, args, { env: hostEnv(), encoding: 'utf8' });
-  };
+  const output = (argv: string[]) => outputOf(set, argv);
   const py = output([
     'python3', '-c',
     'import importlib.metadata as m, platform; print(", ".join(f"{n} {m.version(d)}" for n, d in [("gunicorn", "gunicorn"), ("gevent", "gevent"), ("flask", "flask"), ("celery", "celery"), ("billiard", "billiard"), ("kombu", "kombu"), ("redis-py", "redis")]) + f", python {platform.python_version()}")',
@@ -98,7 +94,7 @@ with \`tini -g --\` as PID 1 and, as PID 2, either the migration plan's \`start.
 / \`exec celery …\`, [test/baseline/start.sh](../test/baseline/start.sh)) or \`node dist/supervisor.js\`, all as
 uid 10001 (the image's appuser). The example app is [scripts/](../scripts). Every scenario runs on two version
 sets: Debian bookworm's packages, and Debian trixie's, which are the releases the image pins (requirements.txt)
-up to a patch level; the trixie programs run from a debootstrap root filesystem (test/real/harness/rootfs.ts).
+up to a patch level; the trixie programs run from a debootstrap root filesystem (test/support/real/rootfs.ts).
 
 ${tables}
 

@@ -2,9 +2,9 @@
  * Debian root filesystems for the real-process suite, made with debootstrap and cached as directories under
  * the system temp directory, keyed by their recipe (suite, mirror, packages): only the first run pays for
  * debootstrap (about 90 s on an idle machine, plus the download). Separate from the image stand-ins' cache
- * (test/image/lib/standins.ts), which keeps tars for `podman import`.
+ * (test/support/image/standins.ts), which keeps tars for `podman import`.
  *
- * The directory is used read-only by the tests (harness/enter-rootfs.sh mounts /dev, /proc, a tmpfs /tmp and
+ * The directory is used read-only by the tests (enter-rootfs.sh mounts /dev, /proc, a tmpfs /tmp and
  * the checkout over it in a private mount namespace); it only ever gains the empty directories those mounts
  * need.
  */
@@ -12,9 +12,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { debianMirror } from '../../image/lib/standins.js';
-import { mountsUnder } from '../../image/lib/podman.js';
-import { requireProgram, run } from '../../image/lib/proc.js';
+import { requireProgram, run, unmountBelow } from '../command.js';
+import { debianMirror } from '../image/standins.js';
 
 export interface RootfsRecipe {
   suite: string;
@@ -79,11 +78,5 @@ export async function ensureRootfs(recipe: RootfsRecipe): Promise<string> {
   } finally {
     await unmountBelow(work);
     fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
-async function unmountBelow(dir: string): Promise<void> {
-  for (const mountPoint of mountsUnder(dir)) {
-    await run([requireProgram('umount'), '-l', mountPoint], { allowFailure: true, timeoutMs: 30_000 });
   }
 }
