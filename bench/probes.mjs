@@ -43,7 +43,13 @@ const bin = join(work, 'bin');
 mkdirSync(bin);
 writeFileSync(join(bin, 'gunicorn'), '#!/bin/sh\nexec sleep 1000000\n');
 chmodSync(join(bin, 'gunicorn'), 0o755);
-const ENV = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: work, LANG: 'C.UTF-8', ROLE: 'web', NODE_COMPILE_CACHE: join(work, 'cc') };
+const ENV = {
+  PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+  HOME: work,
+  LANG: 'C.UTF-8',
+  ROLE: 'web',
+  NODE_COMPILE_CACHE: join(work, 'cc'),
+};
 
 /** A port the kernel picks as free right now. */
 async function freePort() {
@@ -124,7 +130,10 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${
 /** CPU (ms, user+sys of everything the command ran) and wall time of one run, from bash's `times`. */
 function execOnce(command, env = {}) {
   const started = process.hrtime.bigint();
-  const result = spawnSync('bash', ['-c', `${command} >/dev/null 2>&1; status=$?; times; exit $status`], { env: { ...ENV, ...env }, encoding: 'utf8' });
+  const result = spawnSync('bash', ['-c', `${command} >/dev/null 2>&1; status=$?; times; exit $status`], {
+    env: { ...ENV, ...env },
+    encoding: 'utf8',
+  });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   // times: line 2 = children's user and system time, e.g. "0m0.012s 0m0.004s"
   const children = result.stdout.trim().split('\n')[1] ?? '';
@@ -135,11 +144,25 @@ function execOnce(command, env = {}) {
 async function celeryWorld() {
   if (spawnSync('which', ['celery', 'redis-server']).status !== 0) return undefined;
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], { stdio: 'ignore', detached: true });
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], {
+    stdio: 'ignore',
+    detached: true,
+  });
   live.add(redis.pid);
   await sleep(500);
-  const env = { ...ENV, PATH: '/usr/local/bin:/usr/bin:/bin', PYTHONPATH: ROOT, CELERY_BROKER_URL: `redis://127.0.0.1:${port}/0`, C_FORCE_ROOT: '1' };
-  const worker = spawn('celery', ['-A', 'scripts.run_eveai_workers', 'worker', '--concurrency=1', '--loglevel=WARNING'], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: ROOT });
+  const env = {
+    ...ENV,
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    PYTHONPATH: ROOT,
+    CELERY_BROKER_URL: `redis://127.0.0.1:${port}/0`,
+    C_FORCE_ROOT: '1',
+  };
+  const worker = spawn('celery', ['-A', 'scripts.run_eveai_workers', 'worker', '--concurrency=1', '--loglevel=WARNING'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+    cwd: ROOT,
+  });
   live.add(worker.pid);
   let err = '';
   worker.stderr.setEncoding('utf8').on('data', (c) => (err += c));
@@ -170,7 +193,8 @@ async function main() {
   const kinds = SUPERVISOR_NODE_FLAGS.length > 0 ? ['off', 'on', 'unflagged'] : ['off', 'on'];
   const sups = [];
   for (let i = 0; i < args.instances; i++) {
-    for (const kind of kinds) sups.push({ kind, sup: await startSupervisor({ probe: kind !== 'off', flags: kind === 'unflagged' ? [] : SUPERVISOR_NODE_FLAGS }) });
+    for (const kind of kinds)
+      sups.push({ kind, sup: await startSupervisor({ probe: kind !== 'off', flags: kind === 'unflagged' ? [] : SUPERVISOR_NODE_FLAGS }) });
   }
   await sleep(args.settle * 1000);
   const memory = { off: [], on: [], unflagged: [], served: [], burst: [], after: [] };
@@ -185,14 +209,18 @@ async function main() {
       const before = cpuNs(sup.pid);
       const started = process.hrtime.bigint();
       for (let i = 0; i < args.probes; i++) if ((await get(sup.probePort, path)) !== 200) throw new Error(`${path} did not answer 200`);
-      cpu[path] = { cpuUs: (cpuNs(sup.pid) - before) / 1e3 / args.probes, wallUs: Number(process.hrtime.bigint() - started) / 1e3 / args.probes };
+      cpu[path] = {
+        cpuUs: (cpuNs(sup.pid) - before) / 1e3 / args.probes,
+        wallUs: Number(process.hrtime.bigint() - started) / 1e3 / args.probes,
+      };
     }
   }
   const hb = await startSupervisor({ probe: true, heartbeat: true });
   await sleep(1500);
   for (let i = 0; i < 50; i++) await get(hb.probePort, '/live');
   const before = cpuNs(hb.pid);
-  for (let i = 0; i < args.probes; i++) if ((await get(hb.probePort, '/live')) !== 200) throw new Error('/live with heartbeat did not answer 200');
+  for (let i = 0; i < args.probes; i++)
+    if ((await get(hb.probePort, '/live')) !== 200) throw new Error('/live with heartbeat did not answer 200');
   cpu['/live with heartbeat'] = { cpuUs: (cpuNs(hb.pid) - before) / 1e3 / args.probes };
   await hb.stop();
   // Memory once the endpoint has served: 300 probes back to back (its code and node:http warmed up), then 3000 more
@@ -221,9 +249,15 @@ async function main() {
   const target = await startSupervisor({ probe: true });
   const port = target.probePort;
   const execs = [
-    ['bash /dev/tcp + grep (compose_dev.yaml)', `bash -c "exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET /live HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q -m 1 '^HTTP/1.1 200 ' <&3"`],
+    [
+      'bash /dev/tcp + grep (compose_dev.yaml)',
+      `bash -c "exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'GET /live HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q -m 1 '^HTTP/1.1 200 ' <&3"`,
+    ],
     ['node -e http.get', `${NODE} -e "require('http').get('http://127.0.0.1:${port}/live',r=>process.exit(r.statusCode===200?0:1))"`],
-    ['python3 -c urllib (the compose healthcheck before)', `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/live', timeout=2)"`],
+    [
+      'python3 -c urllib (the compose healthcheck before)',
+      `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/live', timeout=2)"`,
+    ],
   ];
   const execResults = [];
   for (const [name, command] of execs) {
@@ -236,9 +270,15 @@ async function main() {
   const celery = await celeryWorld();
   if (celery) {
     const runs = [];
-    for (let i = 0; i < Math.max(3, Math.floor(args.execs / 4)); i++) runs.push(execOnce('celery -A scripts.run_eveai_workers inspect ping --timeout 2', celery.env));
+    for (let i = 0; i < Math.max(3, Math.floor(args.execs / 4)); i++)
+      runs.push(execOnce('celery -A scripts.run_eveai_workers inspect ping --timeout 2', celery.env));
     await celery.stop();
-    if (runs.every((r) => r.ok)) execResults.push({ name: 'celery inspect ping (Python + broker round trip, a real worker answers)', cpuMs: median(runs.map((r) => r.cpuMs)), wallMs: median(runs.map((r) => r.wallMs)) });
+    if (runs.every((r) => r.ok))
+      execResults.push({
+        name: 'celery inspect ping (Python + broker round trip, a real worker answers)',
+        cpuMs: median(runs.map((r) => r.cpuMs)),
+        wallMs: median(runs.map((r) => r.wallMs)),
+      });
   }
 
   const med = (xs, k) => median(xs.map((m) => m[k]));
@@ -258,15 +298,20 @@ async function main() {
     `| PROBE_PORT set, idle | ${fmt(med(memory.on, 'rss'), 1)} MiB | ${fmt(med(memory.on, 'pss'), 1)} MiB | ${ratio(med(memory.on, 'rss'), med(memory.off, 'rss'))} (+${fmt(med(memory.on, 'rss') - med(memory.off, 'rss'), 1)} MiB) |`,
     ...[
       ['PROBE_PORT set, after 300 probes back to back', memory.served],
-      ['… after 3000 more back to back (far above a kubelet\'s rate: V8 grows its heap)', memory.burst],
+      ["… after 3000 more back to back (far above a kubelet's rate: V8 grows its heap)", memory.burst],
       [`… then ${args.idleAfter} s idle`, memory.after],
-      ...(plain.length === 0 ? [] : [
-        [`without ${SUPERVISOR_NODE_FLAGS.join(' ')}: PROBE_PORT set, idle`, memory.unflagged],
-        ['… after 300 probes back to back', unflagged.served],
-        ['… after 3000 more', unflagged.burst],
-        [`… then ${args.idleAfter} s idle`, unflagged.after],
-      ]),
-    ].map(([name, rows]) => `| ${name} | ${fmt(med(rows, 'rss'), 1)} MiB | ${fmt(med(rows, 'pss'), 1)} MiB | ${ratio(med(rows, 'rss'), med(memory.off, 'rss'))} (+${fmt(med(rows, 'rss') - med(memory.off, 'rss'), 1)} MiB) |`),
+      ...(plain.length === 0
+        ? []
+        : [
+            [`without ${SUPERVISOR_NODE_FLAGS.join(' ')}: PROBE_PORT set, idle`, memory.unflagged],
+            ['… after 300 probes back to back', unflagged.served],
+            ['… after 3000 more', unflagged.burst],
+            [`… then ${args.idleAfter} s idle`, unflagged.after],
+          ]),
+    ].map(
+      ([name, rows]) =>
+        `| ${name} | ${fmt(med(rows, 'rss'), 1)} MiB | ${fmt(med(rows, 'pss'), 1)} MiB | ${ratio(med(rows, 'rss'), med(memory.off, 'rss'))} (+${fmt(med(rows, 'rss') - med(memory.off, 'rss'), 1)} MiB) |`,
+    ),
     '',
     '## CPU per probe',
     '',
@@ -274,13 +319,17 @@ async function main() {
     '',
     '| probe | supervisor CPU per probe | round trip (client side) |',
     '|---|---|---|',
-    ...Object.entries(cpu).map(([path, c]) => `| \`GET ${path}\` | ${fmt(c.cpuUs / 1000, 3)} ms | ${c.wallUs ? `${fmt(c.wallUs / 1000, 3)} ms` : ''} |`),
+    ...Object.entries(cpu).map(
+      ([path, c]) => `| \`GET ${path}\` | ${fmt(c.cpuUs / 1000, 3)} ms | ${c.wallUs ? `${fmt(c.wallUs / 1000, 3)} ms` : ''} |`,
+    ),
     '',
     `Exec probes, for comparison (a process per probe inside the container; median of ${args.execs} runs; the runtime's own exec machinery — runc exec per probe in Kubernetes — comes on top):`,
     '',
     '| exec probe | CPU per probe | wall time | CPU vs `GET /live` served |',
     '|---|---|---|---|',
-    ...execResults.map((e) => `| ${e.name} | ${fmt(e.cpuMs, 1)} ms | ${fmt(e.wallMs, 1)} ms | ${ratio(e.cpuMs, cpu['/live'].cpuUs / 1000)} |`),
+    ...execResults.map(
+      (e) => `| ${e.name} | ${fmt(e.cpuMs, 1)} ms | ${fmt(e.wallMs, 1)} ms | ${ratio(e.cpuMs, cpu['/live'].cpuUs / 1000)} |`,
+    ),
     '',
   ];
   writeFileSync(args.out, lines.join('\n'));
@@ -290,7 +339,14 @@ async function main() {
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
-  const out = { instances: quick ? 2 : 4, probes: quick ? 300 : 2000, execs: quick ? 10 : 40, settle: quick ? 12 : 15, idleAfter: quick ? 15 : 25, out: join(ROOT, 'bench', 'RESULTS-probes.md') };
+  const out = {
+    instances: quick ? 2 : 4,
+    probes: quick ? 300 : 2000,
+    execs: quick ? 10 : 40,
+    settle: quick ? 12 : 15,
+    idleAfter: quick ? 15 : 25,
+    out: join(ROOT, 'bench', 'RESULTS-probes.md'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
     if (key === 'quick') continue;

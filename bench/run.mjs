@@ -52,7 +52,7 @@ const bin = join(work, 'bin'); // `gunicorn` on PATH is the probe: start.sh and 
 mkdirSync(bin, { recursive: true });
 const probeCommand = probe.argv;
 if (probe.kind === 'c') symlinkSync(probe.argv[0], join(bin, 'gunicorn'));
-else writeFileSync(join(bin, 'gunicorn'), `#!/bin/sh\nexec ${probe.argv.join(' ')}\n`), chmodSync(join(bin, 'gunicorn'), 0o755);
+else (writeFileSync(join(bin, 'gunicorn'), `#!/bin/sh\nexec ${probe.argv.join(' ')}\n`), chmodSync(join(bin, 'gunicorn'), 0o755));
 const startSh = join(work, 'start.sh');
 cpSync(join(ROOT, 'test', 'baseline', 'start.sh'), startSh); // the plan's script verbatim, shared with test/real
 chmodSync(startSh, 0o755);
@@ -79,7 +79,12 @@ const ROWS = [
   { name: 'dumb-init', argv: ['dumb-init', ...probeCommand], kind: 'wrapper' },
   // The migration plan's image: ENTRYPOINT tini -g --, CMD bash -lc scripts/start.sh. The PATH prefix is only there
   // because Debian's /etc/profile resets PATH for root; start.sh itself is the plan's, verbatim.
-  { name: 'tini -g + start.sh', argv: ['tini', '-g', '--', 'bash', '-lc', `PATH=${bin}:$PATH exec ${startSh}`], env: { ROLE: 'web' }, kind: 'wrapper' },
+  {
+    name: 'tini -g + start.sh',
+    argv: ['tini', '-g', '--', 'bash', '-lc', `PATH=${bin}:$PATH exec ${startSh}`],
+    env: { ROLE: 'web' },
+    kind: 'wrapper',
+  },
   { name: "node -e ''", argv: [NODE, '-e', ''], kind: 'lifetime', note: 'spawn to exit; no child' },
   { name: 'bare node (spawn + forward)', argv: [NODE, '-e', BARE_NODE], kind: 'wrapper' },
   { name: 'supervisor (supervise)', ...SHIPPED, kind: 'wrapper', ready: /"event":"child\.spawn"/ },
@@ -92,7 +97,14 @@ if (process.getuid?.() === 0 && spawnSync('unshare', ['--pid', '--fork', '--kill
   const ns = (argv) => ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...argv];
   ROWS.push(
     { name: 'bare node, own PID namespace', argv: ns([NODE, '-e', BARE_NODE]), kind: 'wrapper', inNamespace: true },
-    { name: 'supervisor (supervise), own PID namespace', argv: ns(SHIPPED.argv), env: SHIPPED.env, kind: 'wrapper', inNamespace: true, ready: /"event":"child\.spawn"/ },
+    {
+      name: 'supervisor (supervise), own PID namespace',
+      argv: ns(SHIPPED.argv),
+      env: SHIPPED.env,
+      kind: 'wrapper',
+      inNamespace: true,
+      ready: /"event":"child\.spawn"/,
+    },
   );
 }
 /**
@@ -111,7 +123,13 @@ async function defineKnobs() {
     return outfile;
   };
   const knob = (name, bundle, flags, env = { NODE_COMPILE_CACHE: compileCache }) =>
-    KNOBS.push({ name, argv: [NODE, ...flags, bundle], env: { ROLE: 'web', ...env }, kind: 'wrapper', ready: /"event":"child\.spawn"| child\.spawn / });
+    KNOBS.push({
+      name,
+      argv: [NODE, ...flags, bundle],
+      env: { ROLE: 'web', ...env },
+      kind: 'wrapper',
+      ready: /"event":"child\.spawn"| child\.spawn /,
+    });
   const baseline = args.baseline === false ? undefined : await buildBaseline(args.baseline);
   if (baseline) knob(`as first committed (${baseline.rev}), no cache`, baseline.file, [], {});
   if (baseline) knob(`as first committed (${baseline.rev}) + compile cache`, baseline.file, []);
@@ -120,15 +138,33 @@ async function defineKnobs() {
   const compared = args.compare ? buildAtRevision(args.compare) : undefined;
   if (compared) knob(`${args.compare} (${compared.rev}), same build, + compile cache`, compared.file, []);
   // The log format: a pipe (as here) gets JSON with the default `auto`; forcing either shows what each costs.
-  knob('now + compile cache, SUPERVISOR_LOG_FORMAT=json', SUPERVISOR, [], { NODE_COMPILE_CACHE: compileCache, SUPERVISOR_LOG_FORMAT: 'json' });
-  knob('now + compile cache, SUPERVISOR_LOG_FORMAT=pretty', SUPERVISOR, [], { NODE_COMPILE_CACHE: compileCache, SUPERVISOR_LOG_FORMAT: 'pretty' });
+  knob('now + compile cache, SUPERVISOR_LOG_FORMAT=json', SUPERVISOR, [], {
+    NODE_COMPILE_CACHE: compileCache,
+    SUPERVISOR_LOG_FORMAT: 'json',
+  });
+  knob('now + compile cache, SUPERVISOR_LOG_FORMAT=pretty', SUPERVISOR, [], {
+    NODE_COMPILE_CACHE: compileCache,
+    SUPERVISOR_LOG_FORMAT: 'pretty',
+  });
   knob('… but an ES module bundle', await variant('esm', { format: 'esm' }), []);
   knob('… but not minified', await variant('unminified', { minify: false }), []);
   knob('… but no GC after spawn (V8 memory reducer left polling)', await variant('no-startup-gc', { startupGc: false }), []);
   // build.mjs's two pino patches, undone one at a time and together: what each buys is why it stays.
-  knob("… but pino's tools.js unpatched (worker_threads loaded at import)", await variant('pino-tools-unpatched', { without: ['pino-worker-threads-on-use'] }), []);
-  knob('… but sonic-boom and thread-stream loaded at import (and worker_threads with thread-stream)', await variant('pino-eager-modules', { without: ['lazy-modules'] }), []);
-  knob('… but pino unpatched (sonic-boom, thread-stream, worker_threads loaded at import)', await variant('pino-unpatched', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }), []);
+  knob(
+    "… but pino's tools.js unpatched (worker_threads loaded at import)",
+    await variant('pino-tools-unpatched', { without: ['pino-worker-threads-on-use'] }),
+    [],
+  );
+  knob(
+    '… but sonic-boom and thread-stream loaded at import (and worker_threads with thread-stream)',
+    await variant('pino-eager-modules', { without: ['lazy-modules'] }),
+    [],
+  );
+  knob(
+    '… but pino unpatched (sonic-boom, thread-stream, worker_threads loaded at import)',
+    await variant('pino-unpatched', { without: ['lazy-modules', 'pino-worker-threads-on-use'] }),
+    [],
+  );
   for (const flag of CANDIDATE_FLAGS) knob(`now + compile cache + ${flag}`, SUPERVISOR, [flag]);
   knob(`shipped: compile cache + ${SUPERVISOR_NODE_FLAGS.join(' ') || '(no flags)'}`, SUPERVISOR, SUPERVISOR_NODE_FLAGS);
 }
@@ -155,7 +191,10 @@ function buildAtRevision(rev) {
 /** The core as first committed (the commit that added src/supervisor.ts), bundled with its own build options. */
 async function buildBaseline(rev) {
   try {
-    rev ??= execFileSync('git', ['log', '--diff-filter=A', '--format=%h', '--', 'src/supervisor.ts'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop();
+    rev ??= execFileSync('git', ['log', '--diff-filter=A', '--format=%h', '--', 'src/supervisor.ts'], { cwd: ROOT, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop();
     const dir = join(work, 'baseline');
     mkdirSync(dir, { recursive: true });
     execFileSync('sh', ['-c', `git archive ${rev} src | tar -x -C ${dir}`], { cwd: ROOT });
@@ -230,9 +269,14 @@ class Run {
   }
   onLine(text) {
     const [kind, a, b] = text.split(' ');
-    const line = kind === 'G' ? { kind, signo: Number(a), t: BigInt(b) } : kind === 'S' ? { kind, pid: Number(a), t: BigInt(b) } : { kind, t: BigInt(a) };
+    const line =
+      kind === 'G'
+        ? { kind, signo: Number(a), t: BigInt(b) }
+        : kind === 'S'
+          ? { kind, pid: Number(a), t: BigInt(b) }
+          : { kind, t: BigInt(a) };
     // A pid printed inside a PID namespace means nothing outside it: never record it (--kill-child cleans up there).
-    if (kind === 'S' && !this.row.inNamespace) live.add(line.pid), (this.childPid = line.pid);
+    if (kind === 'S' && !this.row.inNamespace) (live.add(line.pid), (this.childPid = line.pid));
     if (kind === 'X') live.delete(this.childPid);
     this.lines.push(line);
     this.wake();
@@ -275,7 +319,11 @@ class Run {
       this.kill('SIGTERM');
     } catch {}
     const timer = setTimeout(() => {
-      for (const pid of [this.pid, this.childPid]) if (pid) try { process.kill(pid, 'SIGKILL'); } catch {}
+      for (const pid of [this.pid, this.childPid])
+        if (pid)
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {}
     }, 10_000);
     const end = await this.exited;
     clearTimeout(timer);
@@ -301,11 +349,17 @@ async function startStopOnce(row, sample) {
     const t1 = process.hrtime.bigint();
     run.kill('SIGTERM');
     let timer;
-    const end = await Promise.race([run.exited, new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`${row.name}: no exit within 20 s of TERM`)), 20_000)))]);
+    const end = await Promise.race([
+      run.exited,
+      new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`${row.name}: no exit within 20 s of TERM`)), 20_000))),
+    ]);
     clearTimeout(timer);
     const got = run.line('G', 15);
     const last = run.line('X');
-    if (!got || !last || end.code !== 0) throw new Error(`${row.name}: TERM did not reach the child or exit 0 (exit ${end.code}/${end.signal}); stderr:\n${run.err.slice(-2000)}`);
+    if (!got || !last || end.code !== 0)
+      throw new Error(
+        `${row.name}: TERM did not reach the child or exit 0 (exit ${end.code}/${end.signal}); stderr:\n${run.err.slice(-2000)}`,
+      );
     sample.term.push(ns(got.t, t1));
     sample.stop.push(ns(run.tExit, last.t));
   } catch (error) {
@@ -335,7 +389,8 @@ function cpuOf(pid) {
     try {
       cpuNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
-      switches += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]);
+      switches +=
+        Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)[1]);
     } catch {}
   }
   return { ticks, ns: cpuNs, switches, threads: tasks.length };
@@ -345,7 +400,11 @@ async function signalOnce(run, signal, signo, into) {
   const before = run.lines.length;
   const t1 = process.hrtime.bigint();
   run.kill(signal);
-  const got = await run.until(() => run.lines.slice(before).find((l) => l.kind === 'G' && l.signo === signo), `${signal} at the child`, 5000);
+  const got = await run.until(
+    () => run.lines.slice(before).find((l) => l.kind === 'G' && l.signo === signo),
+    `${signal} at the child`,
+    5000,
+  );
   into.push(ns(got.t, t1));
 }
 
@@ -376,14 +435,31 @@ async function main() {
   const log = (msg) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
   // Every process this harness starts inherits its priority (fork from this thread): all rows alike.
   if (args.nice !== 0) setPriority(args.nice);
-  log(`child: ${probe.description}; supervisor: ${SUPERVISOR}; node ${process.version}; flags ${SUPERVISOR_NODE_FLAGS.join(' ') || '(none)'}`);
+  log(
+    `child: ${probe.description}; supervisor: ${SUPERVISOR}; node ${process.version}; flags ${SUPERVISOR_NODE_FLAGS.join(' ') || '(none)'}`,
+  );
 
   await defineKnobs();
   const all = [...ROWS, ...KNOBS];
   // The compile cache as the image ships it (primed at build time), then a warm-up of every row (page cache).
   const cached = all.filter((row) => row.env?.NODE_COMPILE_CACHE);
   const bundles = [...new Set(cached.map((row) => row.argv.find((a) => a.endsWith('.js'))))];
-  const flagSets = [...new Map(cached.map((row) => [row.argv.slice(1, row.argv.findIndex((a) => a.endsWith('.js'))).join(' '), row.argv.slice(1, row.argv.findIndex((a) => a.endsWith('.js')))])).values()];
+  const flagSets = [
+    ...new Map(
+      cached.map((row) => [
+        row.argv
+          .slice(
+            1,
+            row.argv.findIndex((a) => a.endsWith('.js')),
+          )
+          .join(' '),
+        row.argv.slice(
+          1,
+          row.argv.findIndex((a) => a.endsWith('.js')),
+        ),
+      ]),
+    ).values(),
+  ];
   primeCompileCache(flagSets, bundles);
   for (const row of all) for (let i = 0; i < 3; i++) await startStopOnce(row, { startup: [], term: [], stop: [] });
 
@@ -397,7 +473,11 @@ async function main() {
   }
 
   log(`phase 2: every wrapper idles side by side for ${args.idle} s (memory, CPU), then ${args.signals} HUP and USR1 each`);
-  const idleRows = [...ROWS.filter((r) => r.kind !== 'lifetime' && !r.inNamespace), { name: 'idle node (nothing loaded)', argv: [NODE, '-e', 'setTimeout(() => {}, 2 ** 31 - 1)'], kind: 'idle-node' }, ...KNOBS];
+  const idleRows = [
+    ...ROWS.filter((r) => r.kind !== 'lifetime' && !r.inNamespace),
+    { name: 'idle node (nothing loaded)', argv: [NODE, '-e', 'setTimeout(() => {}, 2 ** 31 - 1)'], kind: 'idle-node' },
+    ...KNOBS,
+  ];
   const runs = idleRows.map((row) => new Run(row));
   const idle = new Map();
   try {
@@ -412,7 +492,14 @@ async function main() {
       const cpu1 = cpuOf(r.wrapperPid);
       const c0 = cpu0.get(r);
       const settleMs = (c0.ns - cpuReady.get(r).ns) / 1e6;
-      idle.set(r.row.name, { ...memoryOf(r.wrapperPid), ticks: cpu1.ticks - c0.ticks, cpuMs: (cpu1.ns - c0.ns) / 1e6, switches: cpu1.switches - c0.switches, threads: cpu1.threads, settleMs });
+      idle.set(r.row.name, {
+        ...memoryOf(r.wrapperPid),
+        ticks: cpu1.ticks - c0.ticks,
+        cpuMs: (cpu1.ns - c0.ns) / 1e6,
+        switches: cpu1.switches - c0.switches,
+        threads: cpu1.threads,
+        settleMs,
+      });
     }
     const signalRuns = runs.filter((r) => r.row.kind !== 'idle-node' && !KNOBS.includes(r.row));
     for (let i = 0; i < args.signals; i++) {
@@ -480,14 +567,16 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
     `| idle CPU over ${args.idle} s | ${fmt(supIdle.cpuMs, 3)} ms (${supIdle.ticks} ticks, ${supIdle.switches} wake-ups; ${fmt(supIdle.settleMs, 1)} ms in the ${SETTLE_S} s before) | 0 | | | ${ok(supIdle.ticks === 0 && supIdle.switches === 0)} |`,
     `| exec mode: resident overhead | 0 (the process became the child) | 0 | | | yes |`,
     '',
-    '## 1. Start-up: spawn → the child\'s first instruction (ms)',
+    "## 1. Start-up: spawn → the child's first instruction (ms)",
     '',
     '| wrapper | median | p99 | vs bare node | vs tini |',
     '|---|---|---|---|---|',
   );
   for (const row of ROWS) {
     const s = get(row.name).startup;
-    lines.push(`| ${row.name}${row.note ? ` (${row.note})` : ''} | ${fmt(median(s))} | ${fmt(p99(s))} | ${ratio(median(s), bareStart)} | ${ratio(median(s), tiniStart)} |`);
+    lines.push(
+      `| ${row.name}${row.note ? ` (${row.note})` : ''} | ${fmt(median(s))} | ${fmt(p99(s))} | ${ratio(median(s), bareStart)} | ${ratio(median(s), tiniStart)} |`,
+    );
   }
   lines.push(
     '',
@@ -500,7 +589,9 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
   );
   for (const row of idleRows.filter((r) => !KNOBS.includes(r))) {
     const m = idle.get(row.name);
-    lines.push(`| ${row.name} | ${fmt(m.rss, 1)} | ${fmt(m.pss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${ratio(m.rss, tiniIdle.rss)} | ${m.ticks} | ${fmt(m.cpuMs, 3)} | ${m.switches} | ${m.threads} | ${fmt(m.settleMs, 3)} |`);
+    lines.push(
+      `| ${row.name} | ${fmt(m.rss, 1)} | ${fmt(m.pss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${ratio(m.rss, tiniIdle.rss)} | ${m.ticks} | ${fmt(m.cpuMs, 3)} | ${m.switches} | ${m.threads} | ${fmt(m.settleMs, 3)} |`,
+    );
   }
   lines.push(
     '',
@@ -513,7 +604,9 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
   );
   for (const row of ROWS.filter((r) => r.kind !== 'lifetime')) {
     const s = get(row.name);
-    lines.push(`| ${row.name} | ${fmt(median(s.term), 3)} | ${fmt(p99(s.term), 3)} | ${fmt(median(s.hup), 3)} | ${fmt(p99(s.hup), 3)} | ${fmt(median(s.usr1), 3)} | ${fmt(p99(s.usr1), 3)} | ${fmt(median(s.stop), 3)} | ${fmt(p99(s.stop), 3)} |`);
+    lines.push(
+      `| ${row.name} | ${fmt(median(s.term), 3)} | ${fmt(p99(s.term), 3)} | ${fmt(median(s.hup), 3)} | ${fmt(p99(s.hup), 3)} | ${fmt(median(s.usr1), 3)} | ${fmt(p99(s.usr1), 3)} | ${fmt(median(s.stop), 3)} | ${fmt(p99(s.stop), 3)} |`,
+    );
   }
   if (KNOBS.length > 0) {
     const now = get('now + compile cache');
@@ -529,7 +622,9 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
     for (const row of KNOBS) {
       const s = get(row.name);
       const m = idle.get(row.name);
-      lines.push(`| ${row.name} | ${fmt(median(s.startup))} | ${fmt(p99(s.startup))} | ${ratio(median(s.startup), bareStart)} | ${ratio(median(s.startup), median(now.startup))} | ${fmt(m.rss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${fmt(median(s.stop))} |`);
+      lines.push(
+        `| ${row.name} | ${fmt(median(s.startup))} | ${fmt(p99(s.startup))} | ${ratio(median(s.startup), bareStart)} | ${ratio(median(s.startup), median(now.startup))} | ${fmt(m.rss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${fmt(median(s.stop))} |`,
+      );
     }
   }
   lines.push('');
@@ -544,7 +639,11 @@ function shownPath(path) {
 
 function versionOf(argv) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-  return (r.stdout || r.stderr || '?').trim().split('\n')[0].replace(/^tini version /, '').replace(/^dumb-init v/, '');
+  return (r.stdout || r.stderr || '?')
+    .trim()
+    .split('\n')[0]
+    .replace(/^tini version /, '')
+    .replace(/^dumb-init v/, '');
 }
 
 // ---------------------------------------------------------------- the child program
@@ -552,29 +651,71 @@ function buildProbe() {
   const out = join(work, 'probe');
   for (const flags of [['-static'], []]) {
     const r = spawnSync('cc', ['-O2', ...flags, '-o', out, join(ROOT, 'bench', 'probe.c')], { encoding: 'utf8' });
-    if (r.status === 0) return { kind: 'c', argv: [out], description: `bench/probe.c compiled with \`cc -O2 ${flags.join(' ')}\` (starts in well under a millisecond)` };
+    if (r.status === 0)
+      return {
+        kind: 'c',
+        argv: [out],
+        description: `bench/probe.c compiled with \`cc -O2 ${flags.join(' ')}\` (starts in well under a millisecond)`,
+      };
   }
-  return { kind: 'python', argv: ['python3', '-S', '-I', join(ROOT, 'bench', 'probe.py')], description: 'bench/probe.py under `python3 -S -I` (no C compiler found: every row includes the interpreter\'s start-up)' };
+  return {
+    kind: 'python',
+    argv: ['python3', '-S', '-I', join(ROOT, 'bench', 'probe.py')],
+    description: "bench/probe.py under `python3 -S -I` (no C compiler found: every row includes the interpreter's start-up)",
+  };
 }
 
 function parseArgs(argv) {
-  const a = { runs: 300, signals: 1000, idle: 60, knobRuns: 100, knobs: true, nice: process.getuid?.() === 0 ? -10 : 0, out: join(ROOT, 'bench', 'RESULTS.md') };
+  const a = {
+    runs: 300,
+    signals: 1000,
+    idle: 60,
+    knobRuns: 100,
+    knobs: true,
+    nice: process.getuid?.() === 0 ? -10 : 0,
+    out: join(ROOT, 'bench', 'RESULTS.md'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
     switch (argv[i]) {
-      case '--runs': a.runs = Number(next()); break;
-      case '--signals': a.signals = Number(next()); break;
-      case '--idle': a.idle = Number(next()); break;
-      case '--knob-runs': a.knobRuns = Number(next()); break;
-      case '--no-knobs': a.knobs = false; break;
-      case '--baseline': a.baseline = next(); break;
-      case '--compare': a.compare = next(); break;
-      case '--nice': a.nice = Number(next()); break;
-      case '--no-baseline': a.baseline = false; break;
-      case '--quick': Object.assign(a, { runs: 30, signals: 100, idle: 5, knobRuns: 15 }); break;
-      case '--supervisor': a.supervisor = next(); break;
-      case '--out': a.out = resolve(next()); break;
-      default: throw new Error(`unknown option ${argv[i]}`);
+      case '--runs':
+        a.runs = Number(next());
+        break;
+      case '--signals':
+        a.signals = Number(next());
+        break;
+      case '--idle':
+        a.idle = Number(next());
+        break;
+      case '--knob-runs':
+        a.knobRuns = Number(next());
+        break;
+      case '--no-knobs':
+        a.knobs = false;
+        break;
+      case '--baseline':
+        a.baseline = next();
+        break;
+      case '--compare':
+        a.compare = next();
+        break;
+      case '--nice':
+        a.nice = Number(next());
+        break;
+      case '--no-baseline':
+        a.baseline = false;
+        break;
+      case '--quick':
+        Object.assign(a, { runs: 30, signals: 100, idle: 5, knobRuns: 15 });
+        break;
+      case '--supervisor':
+        a.supervisor = next();
+        break;
+      case '--out':
+        a.out = resolve(next());
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]}`);
     }
   }
   return a;

@@ -31,7 +31,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     seed: { type: 'string', default: String(Date.now() % 1e9) },
     'load-share': { type: 'string', default: '0.5' },
-    'segment': { type: 'string', default: '100' },
+    segment: { type: 'string', default: '100' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
     supervisor: { type: 'string', default: join(ROOT, 'dist', 'supervisor.js') },
@@ -70,9 +70,52 @@ for (const name of ['gunicorn', 'celery', 'soak-program']) {
 
 /** Signals each role drops (a storm of them must change nothing), and the stop requests. */
 const DROPPED = {
-  web: ['SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGURG', 'SIGTSTP', 'SIGCONT', 'SIGPIPE', 'SIGXCPU', 'SIGXFSZ', 'SIGSTKFLT'],
-  worker: ['SIGHUP', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGURG', 'SIGTSTP', 'SIGCONT', 'SIGPIPE', 'SIGXCPU', 'SIGXFSZ', 'SIGTTIN'],
-  beat: ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGURG', 'SIGTSTP', 'SIGCONT', 'SIGPIPE', 'SIGXCPU'],
+  web: [
+    'SIGUSR2',
+    'SIGWINCH',
+    'SIGALRM',
+    'SIGVTALRM',
+    'SIGPROF',
+    'SIGIO',
+    'SIGURG',
+    'SIGTSTP',
+    'SIGCONT',
+    'SIGPIPE',
+    'SIGXCPU',
+    'SIGXFSZ',
+    'SIGSTKFLT',
+  ],
+  worker: [
+    'SIGHUP',
+    'SIGUSR2',
+    'SIGWINCH',
+    'SIGALRM',
+    'SIGVTALRM',
+    'SIGPROF',
+    'SIGIO',
+    'SIGURG',
+    'SIGTSTP',
+    'SIGCONT',
+    'SIGPIPE',
+    'SIGXCPU',
+    'SIGXFSZ',
+    'SIGTTIN',
+  ],
+  beat: [
+    'SIGHUP',
+    'SIGUSR1',
+    'SIGUSR2',
+    'SIGWINCH',
+    'SIGALRM',
+    'SIGVTALRM',
+    'SIGPROF',
+    'SIGIO',
+    'SIGURG',
+    'SIGTSTP',
+    'SIGCONT',
+    'SIGPIPE',
+    'SIGXCPU',
+  ],
   command: ['SIGTSTP', 'SIGCONT', 'SIGPIPE', 'SIGXCPU', 'SIGXFSZ', 'SIGURG', 'SIGTTIN', 'SIGTTOU', 'SIGSTKFLT'],
 };
 /** Stop requests, TERM most often; QUIT is one (the quick stop) except for a one-off command, which gets it as sent. */
@@ -102,8 +145,12 @@ function planRun(index) {
   // The moment of the stop: uniform over the life a run can have (boot, start-up, running, its own exit).
   const stopAtMs = Math.round(uniform(r, 0, 350));
   const stop = pick(r, STOPS[role]);
-  const repeats = chance(r, 0.3) ? Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ signal: pick(r, STOPS[role]), afterMs: Math.round(uniform(r, 0, 700)) })) : [];
-  const storm = chance(r, 0.25) ? { count: 20 + Math.floor(r() * 180), kinds: DROPPED[role], spanMs: Math.round(uniform(r, 50, 600)) } : undefined;
+  const repeats = chance(r, 0.3)
+    ? Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ signal: pick(r, STOPS[role]), afterMs: Math.round(uniform(r, 0, 700)) }))
+    : [];
+  const storm = chance(r, 0.25)
+    ? { count: 20 + Math.floor(r() * 180), kinds: DROPPED[role], spanMs: Math.round(uniform(r, 50, 600)) }
+    : undefined;
   return {
     index,
     topology: chance(r, 0.5) ? 'tini' : 'plain',
@@ -150,7 +197,12 @@ function picture(pid) {
   const threads = {};
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      threads[tid] = { stat: readProc(pid, `task/${tid}/stat`), wchan: readProc(pid, `task/${tid}/wchan`), syscall: readProc(pid, `task/${tid}/syscall`), stack: readProc(pid, `task/${tid}/stack`) };
+      threads[tid] = {
+        stat: readProc(pid, `task/${tid}/stat`),
+        wchan: readProc(pid, `task/${tid}/wchan`),
+        syscall: readProc(pid, `task/${tid}/syscall`),
+        stack: readProc(pid, `task/${tid}/stack`),
+      };
     }
   } catch {
     // gone
@@ -160,10 +212,24 @@ function picture(pid) {
     pid,
     cmdline: readProc(pid, 'cmdline')?.split('\0').join(' '),
     stat: readProc(pid, 'stat'),
-    status: status?.split('\n').filter((l) => /^(State|PPid|NSpid|NSpgid|NSsid|Sig|Shd)/.test(l)).join('\n'),
+    status: status
+      ?.split('\n')
+      .filter((l) => /^(State|PPid|NSpid|NSpgid|NSsid|Sig|Shd)/.test(l))
+      .join('\n'),
     fds: (() => {
       try {
-        return Object.fromEntries(readdirSync(`/proc/${pid}/fd`).map((fd) => [fd, (() => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return '?'; } })()]));
+        return Object.fromEntries(
+          readdirSync(`/proc/${pid}/fd`).map((fd) => [
+            fd,
+            (() => {
+              try {
+                return readlinkSync(`/proc/${pid}/fd/${fd}`);
+              } catch {
+                return '?';
+              }
+            })(),
+          ]),
+        );
       } catch {
         return undefined;
       }
@@ -267,7 +333,11 @@ async function runOnce(plan, loaded) {
     const sup = supervisorPid();
     hang = { supervisor: sup && picture(sup), marked: markedProcesses(marker).map(picture), topology: proc.pid && picture(proc.pid) };
     proc.kill('SIGKILL');
-    if (plan.topology === 'tini') for (const pid of markedProcesses(marker)) try { process.kill(pid, 'SIGKILL'); } catch {}
+    if (plan.topology === 'tini')
+      for (const pid of markedProcesses(marker))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
     end = await closed;
   }
   const left = markedProcesses(marker);
@@ -318,7 +388,9 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
   const findings = [];
   const lines = parseLog(stderr);
   // tini's own notices (e.g. "[WARN  tini (1)] Child was dead when forwarding signal") are PID 1's, not the supervisor's.
-  const foreign = stderr.split('\n').filter((t) => t && !(t.startsWith('{') && t.includes('"eveai-supervisor"')) && !/^\[(WARN|INFO|DEBUG) +tini \(/.test(t));
+  const foreign = stderr
+    .split('\n')
+    .filter((t) => t && !(t.startsWith('{') && t.includes('"eveai-supervisor"')) && !/^\[(WARN|INFO|DEBUG) +tini \(/.test(t));
   const exitCode = end.code ?? (end.signal ? 128 + signalNumber(end.signal) : null);
   const tookMs = firstStopAt === undefined ? undefined : end.at - firstStopAt;
   const last = lines.at(-1);
@@ -330,7 +402,8 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
   const stopReceived = lines.find((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal));
 
   if (hang) problems.push(`no exit within ${HANG_MS} ms`);
-  else if (tookMs !== undefined && tookMs > plan.budgetMs + SLACK_MS) problems.push(`exit ${tookMs} ms after the stop, budget ${plan.budgetMs} + ${SLACK_MS} ms`);
+  else if (tookMs !== undefined && tookMs > plan.budgetMs + SLACK_MS)
+    problems.push(`exit ${tookMs} ms after the stop, budget ${plan.budgetMs} + ${SLACK_MS} ms`);
   if (left.length) problems.push(`processes left: ${left.join(',')}`);
   if (foreign.length) problems.push(`foreign stderr: ${foreign.slice(0, 3).join(' | ').slice(0, 300)}`);
 
@@ -340,7 +413,8 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
     // Killed by whichever stop request (first or repeated) reached it first: both came before any JavaScript ran.
     phase = 'before-trap';
     const expected = [...new Set(sent.filter((s) => s.kind !== 'storm').map((s) => 128 + signalNumber(s.signal)))];
-    if (!expected.includes(exitCode)) problems.push(`no log line, exit ${exitCode}, expected one of ${expected} (killed before the trap by a signal sent)`);
+    if (!expected.includes(exitCode))
+      problems.push(`no log line, exit ${exitCode}, expected one of ${expected} (killed before the trap by a signal sent)`);
     if (sent.find((s) => s.kind === 'stop') === undefined) problems.push('no log line although no stop was sent');
   } else {
     if (last?.event !== 'supervisor.exit') problems.push(`last line ${last?.event}`);
@@ -361,7 +435,8 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
       // `tini -g` a signal tini passes to the supervisor's process group also reaches a program forked that instant and
       // not yet in a group of its own (libuv calls setsid() in the child before exec), and kills it before it ran.
       if (childExit.signal && plan.storm?.kinds.includes(childExit.signal)) {
-        if (plan.topology === 'tini' && childExit.runtime_ms <= SPAWN_WINDOW_MS) findings.push(`spawn-window kill by ${childExit.signal} (${childExit.runtime_ms} ms)`);
+        if (plan.topology === 'tini' && childExit.runtime_ms <= SPAWN_WINDOW_MS)
+          findings.push(`spawn-window kill by ${childExit.signal} (${childExit.runtime_ms} ms)`);
         else problems.push(`the program died of ${childExit.signal}, which the role drops (after ${childExit.runtime_ms} ms)`);
       }
       const spawnAt = timeOf('child.spawn');
@@ -371,15 +446,30 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
       else if (spawnAt !== undefined && firstStopAt < spawnAt) phase = 'during-spawn';
       else if (!stopReceived) phase = 'after-exit';
       else if (ownExit && Math.abs(exitAt - firstStopAt) <= 25) phase = 'leader-exit';
-      else if (stopReceived.state === 'draining' || stopReceived.state === 'graceful') phase = exitAt <= Date.parse(stopReceived.time) ? 'group-drain' : 'drain';
+      else if (stopReceived.state === 'draining' || stopReceived.state === 'graceful')
+        phase = exitAt <= Date.parse(stopReceived.time) ? 'group-drain' : 'drain';
       else if (stopReceived.state === 'hard' || stopReceived.state === 'killed') phase = 'hard-step';
       else if (childExit.signal === plan.stop || (childExit.signal === 'SIGTERM' && plan.stop !== 'SIGQUIT')) phase = 'program-start-up';
       else phase = 'running';
     }
   }
   // Which later moments the repeated stops and storms reached (a stop during drain or the hard step).
-  const laterStates = lines.filter((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal)).slice(1).map((l) => l.state);
-  return { index: plan.index, topology: plan.topology, role: plan.role, phase, laterStates, exitCode, tookMs, problems, findings, sinceStartMs: firstStopAt === undefined ? undefined : firstStopAt - startedAt };
+  const laterStates = lines
+    .filter((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal))
+    .slice(1)
+    .map((l) => l.state);
+  return {
+    index: plan.index,
+    topology: plan.topology,
+    role: plan.role,
+    phase,
+    laterStates,
+    exitCode,
+    tookMs,
+    problems,
+    findings,
+    sinceStartMs: firstStopAt === undefined ? undefined : firstStopAt - startedAt,
+  };
 }
 
 // ---- the soak ----
@@ -400,11 +490,15 @@ async function main() {
       }
       const outcome = await runOnce(planRun(index), wantLoad);
       outcomes.push(outcome);
-      if (outcome.problems.length) console.error(`FAIL run ${index}: ${outcome.problems.join('; ')} (evidence in ${join(OUT, `failure-${index}`)})`);
+      if (outcome.problems.length)
+        console.error(`FAIL run ${index}: ${outcome.problems.join('; ')} (evidence in ${join(OUT, `failure-${index}`)})`);
       if (outcomes.length % 250 === 0) {
         // A partial summary on disk: a soak stopped early still has its numbers.
         writeFileSync(join(OUT, 'summary.partial.json'), JSON.stringify(summarise(outcomes, Date.now() - began), null, 2));
-        if (!opts.json) console.error(`${outcomes.length}/${RUNS} runs, ${outcomes.filter((o) => o.problems.length).length} failed, ${((Date.now() - began) / 1000).toFixed(0)} s`);
+        if (!opts.json)
+          console.error(
+            `${outcomes.length}/${RUNS} runs, ${outcomes.filter((o) => o.problems.length).length} failed, ${((Date.now() - began) / 1000).toFixed(0)} s`,
+          );
       }
     }
   };
@@ -436,7 +530,10 @@ function summarise(outcomes, ms) {
     seed: SEED,
     runs: outcomes.length,
     failures: outcomes.filter((o) => o.problems.length).length,
-    failed: outcomes.filter((o) => o.problems.length).slice(0, 50).map((o) => ({ index: o.index, problems: o.problems })),
+    failed: outcomes
+      .filter((o) => o.problems.length)
+      .slice(0, 50)
+      .map((o) => ({ index: o.index, problems: o.problems })),
     spawnWindowKills: outcomes.filter((o) => o.findings.length).map((o) => ({ index: o.index, role: o.role, finding: o.findings[0] })),
     seconds: Math.round(ms / 1000),
     runsPerSecond: Number((outcomes.length / (ms / 1000)).toFixed(2)),
@@ -447,7 +544,13 @@ function summarise(outcomes, ms) {
     phasesByTopology: count((o) => `${o.topology}:${o.phase}`),
     repeatedStopStates: later,
     stopMomentHistogram: histogram,
-    worstPassedStopToExitMs: worstPassed && { ms: worstPassed.tookMs, index: worstPassed.index, phase: worstPassed.phase, role: worstPassed.role, topology: worstPassed.topology },
+    worstPassedStopToExitMs: worstPassed && {
+      ms: worstPassed.tookMs,
+      index: worstPassed.index,
+      phase: worstPassed.phase,
+      role: worstPassed.role,
+      topology: worstPassed.topology,
+    },
     worstStopToExitMs: worst && { ms: worst.tookMs, index: worst.index, phase: worst.phase, role: worst.role, topology: worst.topology },
     out: OUT,
   };

@@ -7,7 +7,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const SUPERVISOR = fileURLToPath(new URL('../dist/supervisor.js', import.meta.url));
-const PROGRAM = ['/usr/bin/python3', '-c', 'import signal,sys,time\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\nprint("ready", flush=True)\ntime.sleep(60)'];
+const PROGRAM = [
+  '/usr/bin/python3',
+  '-c',
+  'import signal,sys,time\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\nprint("ready", flush=True)\ntime.sleep(60)',
+];
 const RUNS = Number(process.argv[2] ?? 30);
 const OTHER = process.argv[3];
 
@@ -29,6 +33,7 @@ for (let i = 0; i < RUNS; i++) {
   if (OTHER) rows.other.push(await once([process.execPath, OTHER, '--', ...PROGRAM]));
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-for (const [name, xs] of Object.entries(rows)) console.log(`${name.padEnd(10)} TERM -> exit median ${median(xs).toFixed(1)} ms over ${RUNS} runs`);
+for (const [name, xs] of Object.entries(rows))
+  console.log(`${name.padEnd(10)} TERM -> exit median ${median(xs).toFixed(1)} ms over ${RUNS} runs`);
 console.log(`supervisor / direct: ${(median(rows.supervisor) / median(rows.direct)).toFixed(2)}x`);
 if (OTHER) console.log(`supervisor / other (${OTHER}): ${(median(rows.supervisor) / median(rows.other)).toFixed(2)}x`);

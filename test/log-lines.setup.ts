@@ -20,7 +20,9 @@ export default function setup(): () => void {
       return;
     }
     const shown = report.failures.slice(0, 30);
-    process.stderr.write(`${summary}: ${report.failures.length} invalid (all collected lines: ${dir})\n${shown.map((f) => `  ${f}`).join('\n')}\n`);
+    process.stderr.write(
+      `${summary}: ${report.failures.length} invalid (all collected lines: ${dir})\n${shown.map((f) => `  ${f}`).join('\n')}\n`,
+    );
     if (report.failures.length > shown.length) process.stderr.write(`  … and ${report.failures.length - shown.length} more\n`);
     throw new Error(`${report.failures.length} supervisor log line(s) do not match docs/log-events.schema.json (listed above)`);
   };

@@ -31,7 +31,14 @@ const CELLS = [
   { concurrency: 8, tasks: 4 },
 ];
 
-interface Sample { set: string; concurrency: number; tasks: number; restoreMs: number | undefined; quitToExitMs: number | undefined; exit: number }
+interface Sample {
+  set: string;
+  concurrency: number;
+  tasks: number;
+  restoreMs: number | undefined;
+  quitToExitMs: number | undefined;
+  exit: number;
+}
 const samples: Sample[] = [];
 const versionLines = new Map<string, string>();
 
@@ -49,14 +56,22 @@ describe.each(VERSION_SETS)('$name', (versions) => {
   it.each(CELLS)('concurrency $concurrency, $tasks tasks running', async ({ concurrency, tasks }) => {
     for (let i = 0; i < REPEAT; i++) {
       const o = await workerStopWithTasksInFlight({
-        name: `restore-${versions.name}-c${concurrency}-t${tasks}-${i}`, runner: 'supervisor', versions,
-        tasks, seconds: 120, concurrency, env: { STOP_TIMEOUT: (1 + (i % 5) * 0.2).toFixed(1), ESCALATION_GRACE: '10' }, exitDeadlineMs: 60_000,
+        name: `restore-${versions.name}-c${concurrency}-t${tasks}-${i}`,
+        runner: 'supervisor',
+        versions,
+        tasks,
+        seconds: 120,
+        concurrency,
+        env: { STOP_TIMEOUT: (1 + (i % 5) * 0.2).toFixed(1), ESCALATION_GRACE: '10' },
+        exitDeadlineMs: 60_000,
       });
       const escalate = o.events.find((e) => e.event === 'shutdown.escalate');
       const childExit = o.events.find((e) => e.event === 'child.exit');
       const quitToExitMs = escalate && childExit ? Date.parse(String(childExit.time)) - Date.parse(String(escalate.time)) : undefined;
       samples.push({ set: versions.name, concurrency, tasks, restoreMs: o.restoreMs, quitToExitMs, exit: o.exit.code });
-      console.info(`[restore-delay] ${versions.name} c=${concurrency} tasks=${tasks}: restore ${o.restoreMs} ms, QUIT->exit ${quitToExitMs} ms, exit ${o.exit.code}`);
+      console.info(
+        `[restore-delay] ${versions.name} c=${concurrency} tasks=${tasks}: restore ${o.restoreMs} ms, QUIT->exit ${quitToExitMs} ms, exit ${o.exit.code}`,
+      );
       expect(o.counts.queued, 'every message back in the queue').toBe(tasks);
     }
   });
@@ -72,7 +87,7 @@ afterAll(() => {
     `From \`shutdown.escalate\` (QUIT to celery's main process) until every abandoned acks_late message is back in the queue`,
     `(LLEN polled every 20 ms), and until celery's main process exited; ${REPEAT} runs per cell, ${os.cpus().length} CPUs`,
     '(shared with other work: the maxima carry its noise). ESCALATION_GRACE=10; STOP_TIMEOUT 1.0 … 1.8 s in 0.2 s steps, so the',
-    'QUIT meets every phase of kombu\'s 1 s BRPOP cycle.',
+    "QUIT meets every phase of kombu's 1 s BRPOP cycle.",
     '',
     ...VERSION_SETS.filter((s) => versionLines.has(s.name)).map((s) => `- ${s.name}: ${versionLines.get(s.name)}`),
     '',
@@ -88,7 +103,9 @@ afterAll(() => {
       const quit = cellSamples.map((s) => s.quitToExitMs).filter((ms): ms is number => ms !== undefined);
       if (restore.length === 0 || quit.length === 0) continue;
       const codes = [...new Set(cellSamples.map((s) => s.exit))].join(', ');
-      lines.push(`| ${set.name} | ${cell.concurrency} | ${cell.tasks} | ${restore.length}/${cellSamples.length} | ${Math.min(...restore)} ms | ${quantile(restore, 0.5)} ms | ${Math.max(...restore)} ms | ${quantile(quit, 0.5)} ms | ${Math.max(...quit)} ms | ${codes} |`);
+      lines.push(
+        `| ${set.name} | ${cell.concurrency} | ${cell.tasks} | ${restore.length}/${cellSamples.length} | ${Math.min(...restore)} ms | ${quantile(restore, 0.5)} ms | ${Math.max(...restore)} ms | ${quantile(quit, 0.5)} ms | ${Math.max(...quit)} ms | ${codes} |`,
+      );
     }
   }
   fs.writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);

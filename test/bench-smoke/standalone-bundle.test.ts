@@ -17,7 +17,12 @@ copyFileSync(SUPERVISOR, bundle);
 
 // Not startSupervisor: this runs the copy of the bundle, alone in its directory, as the image has it.
 const run = (args: string[], env: Record<string, string> = {}) => {
-  const result = spawnSync(NODE, [bundle, ...args], { cwd: dir, env: { PATH: TEST_PATH, HOME: dir, ...env }, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(NODE, [bundle, ...args], {
+    cwd: dir,
+    env: { PATH: TEST_PATH, HOME: dir, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   collectSupervisorLines(result.stderr);
   return result;
 };
@@ -38,14 +43,30 @@ describe('dist/supervisor.js copied alone, as the image has it', () => {
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       role: 'worker',
-      argv: ['celery', '-A', 'scripts.run_eveai_workers', 'worker', '--loglevel=INFO', '--concurrency=2', '--max-tasks-per-child=1000', '--prefetch-multiplier=1', '-O', 'fair', '-Q', 'a,b'],
+      argv: [
+        'celery',
+        '-A',
+        'scripts.run_eveai_workers',
+        'worker',
+        '--loglevel=INFO',
+        '--concurrency=2',
+        '--max-tasks-per-child=1000',
+        '--prefetch-multiplier=1',
+        '-O',
+        'fair',
+        '-Q',
+        'a,b',
+      ],
     });
   });
 
-  it('an invalid configuration is reported in the supervisor\'s own words, exit 78', () => {
+  it("an invalid configuration is reported in the supervisor's own words, exit 78", () => {
     const result = run(['--check'], { ROLE: 'web', PORT: 'eighty' });
     expect(result.status).toBe(78);
-    expect(parseLog(result.stderr).find((l) => l.event === 'config.invalid')).toMatchObject({ variable: 'PORT', expected: 'an integer from 1 to 65535' });
+    expect(parseLog(result.stderr).find((l) => l.event === 'config.invalid')).toMatchObject({
+      variable: 'PORT',
+      expected: 'an integer from 1 to 65535',
+    });
   });
 
   it('supervises a one-off command to its exit code, with the lifecycle log on stderr', () => {

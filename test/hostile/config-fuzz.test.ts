@@ -23,7 +23,7 @@ expectNothingLeftAfterAll();
 // The oracle (from the contract: names, defaults, ranges, argv shapes).
 type Env = Record<string, string | undefined>;
 type Verdict<T> = { ok: true; value: T } | { ok: false };
-const ok = <T,>(value: T): Verdict<T> => ({ ok: true, value });
+const ok = <T>(value: T): Verdict<T> => ({ ok: true, value });
 const BAD = { ok: false } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -68,7 +68,7 @@ interface Expected {
 
 function oracle(env: Env, command?: string[]): Expected {
   const invalid: string[] = [];
-  const check = <T,>(name: string, verdict: Verdict<T>): T | undefined => {
+  const check = <T>(name: string, verdict: Verdict<T>): T | undefined => {
     if (verdict.ok) return verdict.value;
     invalid.push(name);
     return undefined;
@@ -81,7 +81,9 @@ function oracle(env: Env, command?: string[]): Expected {
 
   let role: string | undefined = 'command';
   if (!command) {
-    role = word(withDefault(env, 'ROLE', 'web'), ['web', 'worker', 'beat'], lower).ok ? withDefault(env, 'ROLE', 'web').toLowerCase() : undefined;
+    role = word(withDefault(env, 'ROLE', 'web'), ['web', 'worker', 'beat'], lower).ok
+      ? withDefault(env, 'ROLE', 'web').toLowerCase()
+      : undefined;
     if (role === undefined) invalid.push('ROLE');
   }
   let argv: (string | undefined)[] | undefined;
@@ -95,7 +97,28 @@ function oracle(env: Env, command?: string[]): Expected {
     const level = check('LOGLEVEL', word(v('LOGLEVEL', 'info'), GUNICORN_LEVELS, lower));
     const app = check('WSGI_APP', python(v('WSGI_APP', 'scripts.run_eveai_app:app'), true));
     const graceful = stop === undefined || grace === undefined ? undefined : String(Math.max(1, Math.ceil((stop + grace) / 1000)));
-    argv = ['gunicorn', '-w', String(workers), '-k', klass, '-b', `0.0.0.0:${port}`, '--worker-connections', String(conn), '--access-logfile', '-', '--error-logfile', '-', '--log-level', level, '--graceful-timeout', graceful, '--worker-tmp-dir', '/dev/shm', app];
+    argv = [
+      'gunicorn',
+      '-w',
+      String(workers),
+      '-k',
+      klass,
+      '-b',
+      `0.0.0.0:${port}`,
+      '--worker-connections',
+      String(conn),
+      '--access-logfile',
+      '-',
+      '--error-logfile',
+      '-',
+      '--log-level',
+      level,
+      '--graceful-timeout',
+      graceful,
+      '--worker-tmp-dir',
+      '/dev/shm',
+      app,
+    ];
   }
   if (role === 'worker' || role === 'beat') {
     const app = check('CELERY_APP', python(v('CELERY_APP', 'scripts.run_eveai_workers'), false));
@@ -105,11 +128,26 @@ function oracle(env: Env, command?: string[]): Expected {
       const maxTasks = check('CELERY_MAX_TASKS_PER_CHILD', integer(v('CELERY_MAX_TASKS_PER_CHILD', '1000'), 1, 2147483647));
       const prefetch = check('CELERY_PREFETCH', integer(v('CELERY_PREFETCH', '1'), 0, 65535));
       const q = given(env, 'CELERY_QUEUES') === undefined ? undefined : check('CELERY_QUEUES', queues(given(env, 'CELERY_QUEUES')!));
-      argv = ['celery', '-A', app, 'worker', `--loglevel=${level}`, `--concurrency=${concurrency}`, `--max-tasks-per-child=${maxTasks}`, `--prefetch-multiplier=${prefetch}`, '-O', 'fair', ...(q ? ['-Q', q.join(',')] : [])];
+      argv = [
+        'celery',
+        '-A',
+        app,
+        'worker',
+        `--loglevel=${level}`,
+        `--concurrency=${concurrency}`,
+        `--max-tasks-per-child=${maxTasks}`,
+        `--prefetch-multiplier=${prefetch}`,
+        '-O',
+        'fair',
+        ...(q ? ['-Q', q.join(',')] : []),
+      ];
       // exec is refused for the worker, whatever else is wrong
       if (mode === 'exec') invalid.push('SUPERVISOR_MODE');
     } else {
-      const schedule = given(env, 'CELERY_BEAT_SCHEDULE') === undefined ? undefined : check('CELERY_BEAT_SCHEDULE', path(given(env, 'CELERY_BEAT_SCHEDULE')!));
+      const schedule =
+        given(env, 'CELERY_BEAT_SCHEDULE') === undefined
+          ? undefined
+          : check('CELERY_BEAT_SCHEDULE', path(given(env, 'CELERY_BEAT_SCHEDULE')!));
       argv = ['celery', '-A', app, 'beat', `--loglevel=${level}`, ...(schedule ? ['-s', schedule] : [])];
     }
   }
@@ -120,23 +158,139 @@ function oracle(env: Env, command?: string[]): Expected {
 // ---------------------------------------------------------------------------------------------------------
 // Arbitraries.
 const KNOWN = [
-  'ROLE', 'STOP_TIMEOUT', 'DRAIN_DELAY', 'ESCALATION_GRACE', 'SUPERVISOR_LOG_LEVEL', 'SUPERVISOR_MODE',
-  'WORKERS', 'WORKER_CLASS', 'PORT', 'WORKER_CONN', 'LOGLEVEL', 'WSGI_APP',
-  'CELERY_APP', 'CELERY_LOGLEVEL', 'CELERY_CONCURRENCY', 'CELERY_MAX_TASKS_PER_CHILD', 'CELERY_PREFETCH', 'CELERY_QUEUES', 'CELERY_BEAT_SCHEDULE',
+  'ROLE',
+  'STOP_TIMEOUT',
+  'DRAIN_DELAY',
+  'ESCALATION_GRACE',
+  'SUPERVISOR_LOG_LEVEL',
+  'SUPERVISOR_MODE',
+  'WORKERS',
+  'WORKER_CLASS',
+  'PORT',
+  'WORKER_CONN',
+  'LOGLEVEL',
+  'WSGI_APP',
+  'CELERY_APP',
+  'CELERY_LOGLEVEL',
+  'CELERY_CONCURRENCY',
+  'CELERY_MAX_TASKS_PER_CHILD',
+  'CELERY_PREFETCH',
+  'CELERY_QUEUES',
+  'CELERY_BEAT_SCHEDULE',
 ];
 
 /** Hostile strings; SENTINEL stands for a file that only a shell interpreting a value would create. */
 const nastyValues = (sentinel: string) => [
-  '', ' ', '0', '00', '007', '0080', '+1', '-1', '-0', '1e3', '1E3', '0x1F', '0o7', '1_000', ' 8', '8 ', '8\n', '\t', '８', '١٢', 'NaN', 'Infinity',
-  '1.', '.5', '0.5', '1.5', '1,5', '3600', '3600.0', '3600.0000000000000001', '3600.001', '3601', '65535', '65536', '1024', '1025',
-  '2147483647', '2147483648', '99999999999999999999999', '9'.repeat(400), `0.${'0'.repeat(300)}1`,
-  `$(touch ${sentinel})`, `\`touch ${sentinel}\``, `; touch ${sentinel}`, `| touch ${sentinel}`, `&& touch ${sentinel}`, `\ntouch ${sentinel}`,
-  `' ; touch ${sentinel} '`, '"', '\\', '*', '~', '%s%n', '${PATH}', '-Q', '--help', '-', '--', 'a b',
-  'web', 'WEB', 'Web', 'worker', 'beat', 'wEb ', 'WOR\u212AER' /* Kelvin sign: lowercases to k */, 'ſilent' /* long s */,
-  'İnfo', 'ınfo', 'info', 'INFO', 'debug', 'warning', 'critical', 'fatal', 'silent', 'trace', 'exec', 'EXEC', 'supervise', 'ExEc',
-  'gevent', 'sync', 'uvicorn.workers.UvicornWorker', 'a.b', 'a..b', '.a', 'a.', 'scripts.run:app', 'pkg.mod:create_app()', 'pkg:app()()',
-  'pkg.mod:a.b', 'é.module', 'a,b', 'a,,b', ' a , b ', 'a,-b', 'q@x/y:z', ',', '/var/lib/beat/schedule', '-s', 'rel/path with space',
-  'é/ü', 'a\u0007b', 'a\u007fb', '\u2028', '\u00a0a\u00a0', '\ud83d\ude00', 'x'.repeat(5000), 'a.'.repeat(3000) + 'a',
+  '',
+  ' ',
+  '0',
+  '00',
+  '007',
+  '0080',
+  '+1',
+  '-1',
+  '-0',
+  '1e3',
+  '1E3',
+  '0x1F',
+  '0o7',
+  '1_000',
+  ' 8',
+  '8 ',
+  '8\n',
+  '\t',
+  '８',
+  '١٢',
+  'NaN',
+  'Infinity',
+  '1.',
+  '.5',
+  '0.5',
+  '1.5',
+  '1,5',
+  '3600',
+  '3600.0',
+  '3600.0000000000000001',
+  '3600.001',
+  '3601',
+  '65535',
+  '65536',
+  '1024',
+  '1025',
+  '2147483647',
+  '2147483648',
+  '99999999999999999999999',
+  '9'.repeat(400),
+  `0.${'0'.repeat(300)}1`,
+  `$(touch ${sentinel})`,
+  `\`touch ${sentinel}\``,
+  `; touch ${sentinel}`,
+  `| touch ${sentinel}`,
+  `&& touch ${sentinel}`,
+  `\ntouch ${sentinel}`,
+  `' ; touch ${sentinel} '`,
+  '"',
+  '\\',
+  '*',
+  '~',
+  '%s%n',
+  '${PATH}',
+  '-Q',
+  '--help',
+  '-',
+  '--',
+  'a b',
+  'web',
+  'WEB',
+  'Web',
+  'worker',
+  'beat',
+  'wEb ',
+  'WOR\u212AER' /* Kelvin sign: lowercases to k */,
+  'ſilent' /* long s */,
+  'İnfo',
+  'ınfo',
+  'info',
+  'INFO',
+  'debug',
+  'warning',
+  'critical',
+  'fatal',
+  'silent',
+  'trace',
+  'exec',
+  'EXEC',
+  'supervise',
+  'ExEc',
+  'gevent',
+  'sync',
+  'uvicorn.workers.UvicornWorker',
+  'a.b',
+  'a..b',
+  '.a',
+  'a.',
+  'scripts.run:app',
+  'pkg.mod:create_app()',
+  'pkg:app()()',
+  'pkg.mod:a.b',
+  'é.module',
+  'a,b',
+  'a,,b',
+  ' a , b ',
+  'a,-b',
+  'q@x/y:z',
+  ',',
+  '/var/lib/beat/schedule',
+  '-s',
+  'rel/path with space',
+  'é/ü',
+  'a\u0007b',
+  'a\u007fb',
+  '\u2028',
+  '\u00a0a\u00a0',
+  '\ud83d\ude00',
+  'x'.repeat(5000),
+  'a.'.repeat(3000) + 'a',
 ];
 
 function valueArb(sentinel: string, osSafe: boolean): fc.Arbitrary<string> {
@@ -155,7 +309,10 @@ function valueArb(sentinel: string, osSafe: boolean): fc.Arbitrary<string> {
 /** Values the contract accepts, so that a good share of environments are fully valid. */
 function validArb(name: string): fc.Arbitrary<string> {
   const int = (min: number, max: number) => fc.integer({ min, max }).map(String);
-  const secondsArb = fc.oneof(int(0, 3600), fc.tuple(fc.integer({ min: 0, max: 3599 }), fc.integer({ min: 0, max: 999 })).map(([a, b]) => `${a}.${b}`));
+  const secondsArb = fc.oneof(
+    int(0, 3600),
+    fc.tuple(fc.integer({ min: 0, max: 3599 }), fc.integer({ min: 0, max: 999 })).map(([a, b]) => `${a}.${b}`),
+  );
   const byName: Record<string, fc.Arbitrary<string>> = {
     ROLE: fc.constantFrom('web', 'worker', 'beat', 'WEB', 'Beat', ''),
     STOP_TIMEOUT: secondsArb,
@@ -174,35 +331,50 @@ function validArb(name: string): fc.Arbitrary<string> {
     CELERY_CONCURRENCY: int(1, 1024),
     CELERY_MAX_TASKS_PER_CHILD: int(1, 2147483647),
     CELERY_PREFETCH: int(0, 65535),
-    CELERY_QUEUES: fc.array(fc.constantFrom('default', 'q1', 'emails@x', 'a/b:c', 'a.b-c'), { minLength: 1, maxLength: 4 }).map((q) => q.join(' , ')),
+    CELERY_QUEUES: fc
+      .array(fc.constantFrom('default', 'q1', 'emails@x', 'a/b:c', 'a.b-c'), { minLength: 1, maxLength: 4 })
+      .map((q) => q.join(' , ')),
     CELERY_BEAT_SCHEDULE: fc.constantFrom('/var/lib/beat/schedule', 'rel/path with space', 'é/ü', 'x;y|z&$(w)'),
   };
   return byName[name]!;
 }
 
 /** Names the supervisor does not own: typos of its own, and anything else shaped like an env name. */
-const nearMissArb = fc.tuple(fc.constantFrom(...KNOWN), fc.nat(), fc.constantFrom('drop', 'double', 'lower', 'suffix')).map(([name, i, how]) => {
-  const at = i % name.length;
-  if (how === 'drop') return name.slice(0, at) + name.slice(at + 1);
-  if (how === 'double') return name.slice(0, at) + name[at] + name.slice(at);
-  if (how === 'lower') return name.toLowerCase();
-  return `${name}S`;
-});
+const nearMissArb = fc
+  .tuple(fc.constantFrom(...KNOWN), fc.nat(), fc.constantFrom('drop', 'double', 'lower', 'suffix'))
+  .map(([name, i, how]) => {
+    const at = i % name.length;
+    if (how === 'drop') return name.slice(0, at) + name.slice(at + 1);
+    if (how === 'double') return name.slice(0, at) + name[at] + name.slice(at);
+    if (how === 'lower') return name.toLowerCase();
+    return `${name}S`;
+  });
 // Names the real runs must not touch: they would change how Node, the harness or the fake program behave.
 const RESERVED = /^(PATH|HOME|NODE_.*|LD_.*|UV_.*|FAKE_.*|HOSTILE_.*|EVEAI_.*|TZ|LANG|LC_.*|SUPERVISOR_.*)$/;
 const unknownNameArb = fc
-  .oneof(nearMissArb, fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,24}$/), fc.constantFrom('DATABASE_URL', 'REDIS_PASSWORD', 'API_TOKEN', 'SECRET_KEY'))
+  .oneof(
+    nearMissArb,
+    fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,24}$/),
+    fc.constantFrom('DATABASE_URL', 'REDIS_PASSWORD', 'API_TOKEN', 'SECRET_KEY'),
+  )
   .filter((name) => !KNOWN.includes(name) && !RESERVED.test(name) && name !== '');
 
 function envArb(sentinel: string, osSafe: boolean) {
   const known = Object.fromEntries(
     KNOWN.map((name) => [
       name,
-      fc.option(fc.oneof({ weight: 6, arbitrary: validArb(name) }, { weight: 1, arbitrary: valueArb(sentinel, osSafe) }), { nil: undefined, freq: 3 }),
+      fc.option(fc.oneof({ weight: 6, arbitrary: validArb(name) }, { weight: 1, arbitrary: valueArb(sentinel, osSafe) }), {
+        nil: undefined,
+        freq: 3,
+      }),
     ]),
   );
   // Unknown variables carry long unique values, so "the value never appears" cannot pass by accident.
-  const unknown = fc.dictionary(unknownNameArb, fc.tuple(valueArb(sentinel, osSafe), fc.uuid()).map(([v, id]) => `${v}#${id}`), { maxKeys: 6 });
+  const unknown = fc.dictionary(
+    unknownNameArb,
+    fc.tuple(valueArb(sentinel, osSafe), fc.uuid()).map(([v, id]) => `${v}#${id}`),
+    { maxKeys: 6 },
+  );
   return fc.tuple(fc.record(known), unknown).map(([k, u]) => {
     const env: Record<string, string> = { ...u };
     for (const [name, value] of Object.entries(k)) if (value !== undefined) env[name] = value;
@@ -212,7 +384,7 @@ function envArb(sentinel: string, osSafe: boolean) {
 
 // ---------------------------------------------------------------------------------------------------------
 describe('loadPlan() over random environments (in-process)', () => {
-  it('never throws; the plan is exactly the oracle\'s, or the exact set of invalid variables, each once', () => {
+  it("never throws; the plan is exactly the oracle's, or the exact set of invalid variables, each once", () => {
     fc.assert(
       fc.property(envArb('/nonexistent/sentinel', false), ({ env, unknown }) => {
         const expected = oracle(env);
@@ -324,13 +496,17 @@ describe('the real binary over random environments', () => {
     }
   }, 30_000);
 
-  it('shell metacharacters in a one-off command\'s arguments and in a schedule path reach the program verbatim', async () => {
+  it("shell metacharacters in a one-off command's arguments and in a schedule path reach the program verbatim", async () => {
     const sentinelDir = tempDir('eveai-sentinel-');
     const sentinel = join(sentinelDir, 'pwned');
     const args = [`$(touch ${sentinel})`, `\`touch ${sentinel}\``, `; touch ${sentinel}`, `a b`, `*`, `'"\\`, `\ntouch ${sentinel}`];
     for (const [cli, env, expectedArgv] of [
       [['--', 'gunicorn', ...args], {}, args],
-      [[], { ROLE: 'beat', CELERY_BEAT_SCHEDULE: `x;touch ${sentinel}|$(touch ${sentinel})` }, ['-A', 'scripts.run_eveai_workers', 'beat', '--loglevel=INFO', '-s', `x;touch ${sentinel}|$(touch ${sentinel})`]],
+      [
+        [],
+        { ROLE: 'beat', CELERY_BEAT_SCHEDULE: `x;touch ${sentinel}|$(touch ${sentinel})` },
+        ['-A', 'scripts.run_eveai_workers', 'beat', '--loglevel=INFO', '-s', `x;touch ${sentinel}|$(touch ${sentinel})`],
+      ],
     ] as const) {
       using w = world({ FAKE_EXIT: '0', ...env });
       using run = await startSupervisor([...cli], { env: w.env });

@@ -28,18 +28,28 @@ const ESCAPER = join(FIXTURES, 'escaper.mjs');
 /** What the escapees wrote: their pids as they see them (inside a PID namespace, not the host's). */
 function recordedEscapees(file: string): { pid: number; kind: string }[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { pid: number; kind: string });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { pid: number; kind: string });
 }
 
 /** The escapees' host pids (translated through the namespace of `supervisorPid` when they live in one). */
 function escapeeHostPids(file: string, supervisorPid: number, pidNamespace: boolean): number[] {
-  return recordedEscapees(file).map(({ pid }) => (pidNamespace ? hostPidOf(pid, supervisorPid) ?? -1 : pid));
+  return recordedEscapees(file).map(({ pid }) => (pidNamespace ? (hostPidOf(pid, supervisorPid) ?? -1) : pid));
 }
 
 describe('grandchildren that escape the process group with setsid()', () => {
   for (const pidNamespace of [false, true]) {
     it(`${pidNamespace ? 'under tini -g in a PID namespace' : 'without a PID namespace'}: named in a warning, then killed; nothing survives`, async () => {
-      using w = world({ ESCAPE_SETSID: '2', ESCAPE_DAEMON: '1', FAKE_GRANDCHILDREN: '1', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '0.5' }); // every escapee here carries its marker
+      using w = world({
+        ESCAPE_SETSID: '2',
+        ESCAPE_DAEMON: '1',
+        FAKE_GRANDCHILDREN: '1',
+        FAKE_GRANDCHILD_ON_TERM: 'exit:0',
+        STOP_TIMEOUT: '1',
+        ESCALATION_GRACE: '0.5',
+      }); // every escapee here carries its marker
       const pidsFile = join(w.dir, 'escapees.jsonl');
       w.env.ESCAPE_PIDS = pidsFile;
       using run = await startSupervisor(['--', 'node', ESCAPER], { env: w.env, pidNamespace });
@@ -93,7 +103,10 @@ describe('grandchildren that escape the process group with setsid()', () => {
 
   it('in a PID namespace without its own /proc, findEscapees() looks for nothing rather than kill by foreign pids', () => {
     const probe = (args: string[]) =>
-      JSON.parse(execaSync('unshare', [...args, NODE, join(FIXTURES, 'escapee-probe.mjs')], { timeout: 20_000 }).stdout) as { found: number; pid: number };
+      JSON.parse(execaSync('unshare', [...args, NODE, join(FIXTURES, 'escapee-probe.mjs')], { timeout: 20_000 }).stdout) as {
+        found: number;
+        pid: number;
+      };
     expect(probe(['--pid', '--fork', '--kill-child', '--mount-proc'])).toEqual({ found: 1, pid: 1 });
     // The host's /proc: its pids are not the ones kill() would reach from inside the namespace.
     expect(probe(['--pid', '--fork', '--kill-child'])).toEqual({ found: 0, pid: 1 });

@@ -40,8 +40,16 @@ describe('every signal of the tables, sent to the supervisor of a running progra
         expect(logs.filter((l) => l.event.startsWith('shutdown.') || l.event === 'child.exit')).toEqual([]);
         for (const signal of notStops) {
           const rule = role.policy.rules[signal];
-          if (rule.action === 'forward') expect(logs.some((l) => l.event === 'signal.forwarded' && l.signal === signal), signal).toBe(true);
-          else expect(logs.some((l) => l.event === 'signal.dropped' && l.signal === signal), signal).toBe(true);
+          if (rule.action === 'forward')
+            expect(
+              logs.some((l) => l.event === 'signal.forwarded' && l.signal === signal),
+              signal,
+            ).toBe(true);
+          else
+            expect(
+              logs.some((l) => l.event === 'signal.dropped' && l.signal === signal),
+              signal,
+            ).toBe(true);
         }
 
         run.signal('SIGTERM');
@@ -51,7 +59,9 @@ describe('every signal of the tables, sent to the supervisor of a running progra
         expect(final.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
         expect(events(final, 'shutdown.graceful')).toHaveLength(1);
         // What reached the program: exactly the forwarded signals, and the one TERM.
-        const reached = readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'signal').map((e) => e.signal);
+        const reached = readRecord(w.record)
+          .filter((e) => e.role === 'leader' && e.event === 'signal')
+          .map((e) => e.signal);
         const forwarded = notStops.filter((s) => role.policy.rules[s].action === 'forward');
         expect(reached.filter((s) => s !== 'SIGTERM').sort()).toEqual(forwarded.filter((s) => reached.includes(s)).sort());
         expect(reached.filter((s) => s === 'SIGTERM')).toHaveLength(1);

@@ -13,7 +13,12 @@ describe('an internal error (EVEAI_SUPERVISOR_INJECT_FAULT=after-spawn throws 20
   for (const pidNamespace of [false, true]) {
     it(`${pidNamespace ? 'under tini -g' : 'plain'}: the whole group is killed, exit 70, the error is one JSON line`, async () => {
       // Grandchildren that ignore TERM: only a kill of the whole group ends them.
-      using w = world({ EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn', FAKE_GRANDCHILDREN: '2', FAKE_ON_TERM: 'ignore', SUPERVISOR_LOG_LEVEL: 'info' });
+      using w = world({
+        EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn',
+        FAKE_GRANDCHILDREN: '2',
+        FAKE_ON_TERM: 'ignore',
+        SUPERVISOR_LOG_LEVEL: 'info',
+      });
       using run = await startSupervisor(['--', 'node', FAKE_CHILD], { env: w.env, pidNamespace });
       const exit = await within(run.exited, 20_000, 'exit after the fault');
       expect(exit.code).toBe(70);
@@ -60,7 +65,7 @@ describe('the supervisor killed with SIGKILL', () => {
   }, 30_000);
 });
 
-describe('secrets never reach the supervisor\'s own output', () => {
+describe("secrets never reach the supervisor's own output", () => {
   const secret = () => randomBytes(18).toString('base64url');
   const secrets = {
     DATABASE_URL: `postgresql://eveai:${secret()}@db.internal:5432/eveai`,
@@ -79,7 +84,13 @@ describe('secrets never reach the supervisor\'s own output', () => {
 
   const scenarios: { name: string; args: string[]; env: Record<string, string>; stop?: 'TERM'; code: number }[] = [
     { name: 'a normal run, stopped', args: [], env: { ROLE: 'web' }, stop: 'TERM', code: 0 },
-    { name: 'a stop that escalates to SIGKILL', args: [], env: { ROLE: 'worker', FAKE_ON_TERM: 'ignore', STOP_TIMEOUT: '0.3', ESCALATION_GRACE: '0.3' }, stop: 'TERM', code: 137 },
+    {
+      name: 'a stop that escalates to SIGKILL',
+      args: [],
+      env: { ROLE: 'worker', FAKE_ON_TERM: 'ignore', STOP_TIMEOUT: '0.3', ESCALATION_GRACE: '0.3' },
+      stop: 'TERM',
+      code: 137,
+    },
     { name: 'invalid configuration', args: [], env: { ROLE: 'web', WORKERS: 'many', PORT: '0', STOP_TIMEOUT: '-1' }, code: 78 },
     { name: 'invalid ROLE', args: [], env: { ROLE: 'wbe' }, code: 78 },
     { name: 'an internal error', args: [], env: { ROLE: 'web', EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn' }, code: 70 },
@@ -90,38 +101,46 @@ describe('secrets never reach the supervisor\'s own output', () => {
     { name: 'a usage error', args: ['--bogus'], env: {}, code: 64 },
   ];
 
-  it.concurrent.each(scenarios)('$name (exit $code)', async ({ args, env, stop, code }) => {
-    using w = world({ ...secrets, ...env, SUPERVISOR_LOG_LEVEL: 'trace' });
-    using run = await startSupervisor(args, { env: w.env });
-    if (stop) {
-      await waitForRecord(w.record, readyCount(1));
-      run.signal('SIGTERM');
-    }
-    const exit = await within(run.exited, 20_000, 'exit');
-    expect(exit.code).toBe(code);
-    const output = run.stdout() + run.stderr();
-    expect(output.length).toBeGreaterThan(0);
-    for (const value of values) expect(output).not.toContain(value);
-    if (stop) expect(readReport(w)?.env).toMatchObject(secrets); // …while the program gets every one of them
-  }, 30_000);
+  it.concurrent.each(scenarios)(
+    '$name (exit $code)',
+    async ({ args, env, stop, code }) => {
+      using w = world({ ...secrets, ...env, SUPERVISOR_LOG_LEVEL: 'trace' });
+      using run = await startSupervisor(args, { env: w.env });
+      if (stop) {
+        await waitForRecord(w.record, readyCount(1));
+        run.signal('SIGTERM');
+      }
+      const exit = await within(run.exited, 20_000, 'exit');
+      expect(exit.code).toBe(code);
+      const output = run.stdout() + run.stderr();
+      expect(output.length).toBeGreaterThan(0);
+      for (const value of values) expect(output).not.toContain(value);
+      if (stop) expect(readReport(w)?.env).toMatchObject(secrets); // …while the program gets every one of them
+    },
+    30_000,
+  );
 });
 
 describe('running as root', () => {
-  it.runIf(process.getuid?.() === 0)('as root: one warning; as uid 10001 (the image\'s user): none, and the program runs as 10001', async () => {
-    for (const uid of [undefined, 10001]) {
-      using w = world({ ROLE: 'web', FAKE_EXIT: '0' });
-      using run = await startSupervisor([], { env: w.env, ...(uid ? { uid } : {}) });
-      const exit = await within(run.exited, 20_000, 'exit');
-      expect(exit.code).toBe(0);
-      const warnings = events(run.logs(), 'supervisor.root');
-      if (uid === undefined) {
-        expect(warnings).toHaveLength(1);
-        expect(warnings[0]).toMatchObject({ level: 'warn', msg: expect.stringContaining('non-root') });
-        expect(readReport(w)?.uid).toBe(0);
-      } else {
-        expect(warnings).toEqual([]);
-        expect(readReport(w)?.uid).toBe(10001);
+  it.runIf(process.getuid?.() === 0)(
+    "as root: one warning; as uid 10001 (the image's user): none, and the program runs as 10001",
+    async () => {
+      for (const uid of [undefined, 10001]) {
+        using w = world({ ROLE: 'web', FAKE_EXIT: '0' });
+        using run = await startSupervisor([], { env: w.env, ...(uid ? { uid } : {}) });
+        const exit = await within(run.exited, 20_000, 'exit');
+        expect(exit.code).toBe(0);
+        const warnings = events(run.logs(), 'supervisor.root');
+        if (uid === undefined) {
+          expect(warnings).toHaveLength(1);
+          expect(warnings[0]).toMatchObject({ level: 'warn', msg: expect.stringContaining('non-root') });
+          expect(readReport(w)?.uid).toBe(0);
+        } else {
+          expect(warnings).toEqual([]);
+          expect(readReport(w)?.uid).toBe(10001);
+        }
       }
-    }
-  }, 40_000);
+    },
+    40_000,
+  );
 });

@@ -207,33 +207,49 @@ const straceWorks = (() => {
 
 describe('each supervisor line is one write(2)', () => {
   // json is what a pipe gets by default; pretty (a terminal's format, forced here) must keep the same guarantee.
-  it.runIf(straceWorks).each(['json', 'pretty'])('strace, SUPERVISOR_LOG_FORMAT=%s: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor', async (format) => {
-    using w = world({ ROLE: 'worker', FAKE_EXIT: '0', SUPERVISOR_LOG_LEVEL: 'trace', WORKER: 'near-miss', SUPERVISOR_LOG_FORMAT: format });
-    // -ff: one file per process and thread. With one shared file, a write another traced process interrupts is split
-    // into "<unfinished ...>" and "<... resumed>" lines, which on a loaded machine made this test fail spuriously.
-    const trace = join(w.dir, 'strace');
-    const proc = spawn('strace', ['-ff', '-o', trace, '-s', '0', '-e', 'trace=write,writev,pwrite64,pwritev', '-e', 'signal=none', NODE, SUPERVISOR], {
-      env: { HOME: '/tmp', ...w.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await within(new Promise((done) => proc.on('close', done)), 30_000, 'strace run');
-    collectSupervisorLines(stderr);
-    expect(code).toBe(0);
-    const lines = stderr.split('\n').filter(Boolean);
-    expect(lines.length).toBeGreaterThanOrEqual(5);
-    expect(lines.every((line) => line.startsWith('{"level":'))).toBe(format === 'json');
-    // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's, and
-    // all of them come from one thread (one file, in order).
-    const files = readdirSync(w.dir).filter((name) => name.startsWith('strace.'));
-    const toStderr = files.flatMap((name) =>
-      readFileSync(join(w.dir, name), 'utf8').split('\n').filter((c) => /\b(write|writev|pwrite64|pwritev)\(2,/.test(c)),
-    );
-    expect(toStderr.map((c) => /^write\(2, ""\.\.\., (\d+)\)\s+= (\d+)$/.exec(c)?.slice(1).map(Number))).toEqual(
-      lines.map((line) => [Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1]),
-    );
-  }, 40_000);
+  it.runIf(straceWorks).each(['json', 'pretty'])(
+    'strace, SUPERVISOR_LOG_FORMAT=%s: one complete write(2) to fd 2 per line, nothing else written to fd 2 by the supervisor',
+    async (format) => {
+      using w = world({
+        ROLE: 'worker',
+        FAKE_EXIT: '0',
+        SUPERVISOR_LOG_LEVEL: 'trace',
+        WORKER: 'near-miss',
+        SUPERVISOR_LOG_FORMAT: format,
+      });
+      // -ff: one file per process and thread. With one shared file, a write another traced process interrupts is split
+      // into "<unfinished ...>" and "<... resumed>" lines, which on a loaded machine made this test fail spuriously.
+      const trace = join(w.dir, 'strace');
+      const proc = spawn(
+        'strace',
+        ['-ff', '-o', trace, '-s', '0', '-e', 'trace=write,writev,pwrite64,pwritev', '-e', 'signal=none', NODE, SUPERVISOR],
+        {
+          env: { HOME: '/tmp', ...w.env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await within(new Promise((done) => proc.on('close', done)), 30_000, 'strace run');
+      collectSupervisorLines(stderr);
+      expect(code).toBe(0);
+      const lines = stderr.split('\n').filter(Boolean);
+      expect(lines.length).toBeGreaterThanOrEqual(5);
+      expect(lines.every((line) => line.startsWith('{"level":'))).toBe(format === 'json');
+      // Every thread and process traced: the program writes nothing, so every write to fd 2 is the supervisor's, and
+      // all of them come from one thread (one file, in order).
+      const files = readdirSync(w.dir).filter((name) => name.startsWith('strace.'));
+      const toStderr = files.flatMap((name) =>
+        readFileSync(join(w.dir, name), 'utf8')
+          .split('\n')
+          .filter((c) => /\b(write|writev|pwrite64|pwritev)\(2,/.test(c)),
+      );
+      expect(toStderr.map((c) => /^write\(2, ""\.\.\., (\d+)\)\s+= (\d+)$/.exec(c)?.slice(1).map(Number))).toEqual(
+        lines.map((line) => [Buffer.byteLength(line) + 1, Buffer.byteLength(line) + 1]),
+      );
+    },
+    40_000,
+  );
 });
 
 const leaderSignals = (record: RecordedEvent[]) => record.filter((e) => e.role === 'leader' && e.event === 'signal').map((e) => e.signal);
@@ -262,7 +278,9 @@ describe('stdout/stderr closed, broken or failing: the supervisor carries on and
     using w = world({ ROLE: 'web' });
     const proc = spawn('sh', ['-c', 'exec "$@" >&- 2>&-', 'sh', NODE, SUPERVISOR], { env: { HOME: '/tmp', ...w.env }, stdio: 'ignore' });
     using _proc = atEnd(() => proc.kill('SIGKILL'));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => proc.on('exit', (code, signal) => done({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      proc.on('exit', (code, signal) => done({ code, signal })),
+    );
     await supervisesThrough(w, { proc, exited });
     expect(readReport(w)?.fds).toMatchObject({ 1: '/dev/null', 2: '/dev/null' });
   }, 40_000);
@@ -299,7 +317,10 @@ describe('stdout/stderr closed, broken or failing: the supervisor carries on and
   // its stop signal). Fix in the report: a destination that drops a line it cannot write.
   it('the terminal goes away while the program runs (EIO on every write)', async () => {
     using w = world({ ROLE: 'web' });
-    const driver = spawn('python3', [join(FIXTURES, 'pty-stderr.py'), NODE, SUPERVISOR], { env: { HOME: '/tmp', ...w.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const driver = spawn('python3', [join(FIXTURES, 'pty-stderr.py'), NODE, SUPERVISOR], {
+      env: { HOME: '/tmp', ...w.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     using _driver = atEnd(() => driver.kill('SIGKILL'));
     let output = '';
     driver.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -28,7 +28,11 @@ async function stopAtFirstLogLine(signal: string, args: string[], env: Record<st
 }
 
 describe('a stop request before the spawn', () => {
-  for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGPWR', 30]] as const) {
+  for (const [signal, number] of [
+    ['SIGTERM', 15],
+    ['SIGINT', 2],
+    ['SIGPWR', 30],
+  ] as const) {
     it(`${signal} held at the first log line: the program is never started, exit ${128 + number}`, async () => {
       using w = world();
       const started = join(w.dir, 'program-ran');

@@ -10,7 +10,7 @@ import { isReady, readRecord, type RecordedEvent, waitForRecord, world } from '.
 expectNothingLeftAfterAll();
 
 const leaderSignals = (record: RecordedEvent[]) => record.filter((e) => e.role === 'leader' && e.event === 'signal').map((e) => e.signal!);
-const count = <T,>(items: T[], item: T) => items.filter((x) => x === item).length;
+const count = <T>(items: T[], item: T) => items.filter((x) => x === item).length;
 
 /** Sends `total` signals drawn round-robin from `kinds` to `send`, in bursts of 50 per event-loop turn. */
 async function storm(send: (signal: NodeJS.Signals) => void, kinds: NodeJS.Signals[], total: number): Promise<void> {
@@ -84,47 +84,51 @@ describe('repeated stop requests: one graceful signal, the deadline is not reset
     { role: 'command', drain: 0, expected: ['SIGTERM', 'SIGTERM'] }, // the hard-stop step is TERM to the whole group
   ];
 
-  it.concurrent.each(cases)('ROLE=$role DRAIN_DELAY=$drain: the leader gets exactly $expected, on time', async ({ role, drain, expected }) => {
-    using w = world({
-      ...(role === 'command' ? {} : { ROLE: role }),
-      DRAIN_DELAY: String(drain),
-      STOP_TIMEOUT: '1.5',
-      ESCALATION_GRACE: '1',
-      FAKE_ON_TERM: 'ignore',
-      FAKE_ON_INT: 'ignore',
-      SUPERVISOR_LOG_LEVEL: 'info',
-    });
-    using run = await startSupervisor(role === 'command' ? ['--', 'gunicorn'] : [], { env: w.env });
-    await waitForRecord(w.record, isReady);
-    const firstAt = Date.now();
-    const repeats = ['SIGTERM', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGINT'] as const;
-    for (let i = 0; Date.now() - firstAt < 3500 && run.proc.exitCode === null && run.proc.signalCode === null; i++) {
-      run.signal(repeats[i % repeats.length]!);
-      await sleep(100);
-    }
-    const exit = await within(run.exited, 15_000, 'exit');
-    const logs = run.logs();
-    const record = readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'signal');
+  it.concurrent.each(cases)(
+    'ROLE=$role DRAIN_DELAY=$drain: the leader gets exactly $expected, on time',
+    async ({ role, drain, expected }) => {
+      using w = world({
+        ...(role === 'command' ? {} : { ROLE: role }),
+        DRAIN_DELAY: String(drain),
+        STOP_TIMEOUT: '1.5',
+        ESCALATION_GRACE: '1',
+        FAKE_ON_TERM: 'ignore',
+        FAKE_ON_INT: 'ignore',
+        SUPERVISOR_LOG_LEVEL: 'info',
+      });
+      using run = await startSupervisor(role === 'command' ? ['--', 'gunicorn'] : [], { env: w.env });
+      await waitForRecord(w.record, isReady);
+      const firstAt = Date.now();
+      const repeats = ['SIGTERM', 'SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGINT'] as const;
+      for (let i = 0; Date.now() - firstAt < 3500 && run.proc.exitCode === null && run.proc.signalCode === null; i++) {
+        run.signal(repeats[i % repeats.length]!);
+        await sleep(100);
+      }
+      const exit = await within(run.exited, 15_000, 'exit');
+      const logs = run.logs();
+      const record = readRecord(w.record).filter((e) => e.role === 'leader' && e.event === 'signal');
 
-    expect(record.map((e) => e.signal)).toEqual(expected);
-    expect(events(logs, 'shutdown.graceful')).toHaveLength(1);
-    expect(events(logs, 'signal.ignored').length).toBeGreaterThan(5);
-    // The graceful signal after the drain delay, the hard step STOP_TIMEOUT after it: measured from the first
-    // request, never from a later one (a reset would put the hard step ≥ 1.5 s after the last repeat).
-    const stopMs = drain * 1000;
-    expect(record[0]!.t - firstAt).toBeGreaterThanOrEqual(stopMs - 50);
-    expect(record[0]!.t - firstAt).toBeLessThan(stopMs + 700);
-    const escalations = events(logs, 'shutdown.escalate');
-    expect(escalations.at(-1)).toMatchObject({ signal: 'SIGKILL', target: 'group' });
-    const hard = escalations[0]!;
-    expect(hard.after_ms as number).toBeGreaterThanOrEqual(stopMs + 1500);
-    expect(hard.after_ms as number).toBeLessThan(stopMs + 1500 + 800);
-    if (expected.length === 2) {
-      expect(record[1]!.t - record[0]!.t).toBeGreaterThanOrEqual(1450);
-      expect(record[1]!.t - record[0]!.t).toBeLessThan(1500 + 800);
-    }
-    expect(exit.code).toBe(137); // nothing stopped it but SIGKILL
-    expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 137 });
-    expect(w.alive()).toEqual([]);
-  }, 30_000);
+      expect(record.map((e) => e.signal)).toEqual(expected);
+      expect(events(logs, 'shutdown.graceful')).toHaveLength(1);
+      expect(events(logs, 'signal.ignored').length).toBeGreaterThan(5);
+      // The graceful signal after the drain delay, the hard step STOP_TIMEOUT after it: measured from the first
+      // request, never from a later one (a reset would put the hard step ≥ 1.5 s after the last repeat).
+      const stopMs = drain * 1000;
+      expect(record[0]!.t - firstAt).toBeGreaterThanOrEqual(stopMs - 50);
+      expect(record[0]!.t - firstAt).toBeLessThan(stopMs + 700);
+      const escalations = events(logs, 'shutdown.escalate');
+      expect(escalations.at(-1)).toMatchObject({ signal: 'SIGKILL', target: 'group' });
+      const hard = escalations[0]!;
+      expect(hard.after_ms as number).toBeGreaterThanOrEqual(stopMs + 1500);
+      expect(hard.after_ms as number).toBeLessThan(stopMs + 1500 + 800);
+      if (expected.length === 2) {
+        expect(record[1]!.t - record[0]!.t).toBeGreaterThanOrEqual(1450);
+        expect(record[1]!.t - record[0]!.t).toBeLessThan(1500 + 800);
+      }
+      expect(exit.code).toBe(137); // nothing stopped it but SIGKILL
+      expect(logs.at(-1)).toMatchObject({ event: 'supervisor.exit', code: 137 });
+      expect(w.alive()).toEqual([]);
+    },
+    30_000,
+  );
 });

@@ -16,13 +16,22 @@ describe('the stop soak, bounded', () => {
     // Not the toolkit's tempDir: a failing run's log and /proc picture stay there; removed only when all passed.
     const out = mkdtempSync(join(tmpdir(), 'eveai-soak-'));
     // reject: false: a failing soak still gives its summary on stdout and its failures on stderr.
-    const { stdout, stderr } = await execa(NODE, [join(ROOT, 'bench', 'soak.mjs'), '--runs', String(RUNS), '--segment', '40', '--json', '--out', out], {
-      cwd: ROOT,
-      timeout: 600_000,
-      maxBuffer: 64 * 1024 * 1024,
-      reject: false,
-    });
-    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { runs: number; failures: number; failed: unknown[]; phases: Record<string, number> };
+    const { stdout, stderr } = await execa(
+      NODE,
+      [join(ROOT, 'bench', 'soak.mjs'), '--runs', String(RUNS), '--segment', '40', '--json', '--out', out],
+      {
+        cwd: ROOT,
+        timeout: 600_000,
+        maxBuffer: 64 * 1024 * 1024,
+        reject: false,
+      },
+    );
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      runs: number;
+      failures: number;
+      failed: unknown[];
+      phases: Record<string, number>;
+    };
     console.log(`soak: ${stdout.trim().split('\n').at(-1)}`);
     expect(summary.failures, `${stderr}\n${JSON.stringify(summary.failed, null, 1)}`).toBe(0);
     expect(summary.runs).toBe(RUNS);

@@ -69,7 +69,12 @@ async function raceOnce(delay: number | 'trap', pidNamespace: boolean): Promise<
     exitSignal: exit.signal,
     lastEvent: lines.at(-1)?.event,
     lastCode: lines.at(-1)?.code,
-    summary: { event: lines.at(-2)?.event, exitCode: lines.at(-2)?.exit_code, cause: lines.at(-2)?.cause, stopSignal: lines.at(-2)?.stop_signal },
+    summary: {
+      event: lines.at(-2)?.event,
+      exitCode: lines.at(-2)?.exit_code,
+      cause: lines.at(-2)?.cause,
+      stopSignal: lines.at(-2)?.stop_signal,
+    },
     tookMs,
     orphans,
     foreign: foreignLines(run.stderr()),
@@ -98,7 +103,12 @@ function check(outcomes: Outcome[], pidNamespace: boolean): void {
     } else {
       expect(o.lastEvent, `last log line (${where})`).toBe('supervisor.exit');
       expect(o.lastCode, `supervisor.exit code vs the exit status (${where})`).toBe(o.exitCode);
-      expect(o.summary, `shutdown.summary before supervisor.exit (${where})`).toEqual({ event: 'shutdown.summary', exitCode: o.exitCode, cause: 'stop_signal', stopSignal: 'SIGTERM' });
+      expect(o.summary, `shutdown.summary before supervisor.exit (${where})`).toEqual({
+        event: 'shutdown.summary',
+        exitCode: o.exitCode,
+        cause: 'stop_signal',
+        stopSignal: 'SIGTERM',
+      });
       if (o.phase === 'before-spawn') expect(o.childStarted, where).toBe(false);
     }
   }
@@ -134,7 +144,9 @@ describe('a stop request at a random moment of start-up', () => {
       (pidNamespace) => raceOnce('trap', pidNamespace),
     );
     const phases = outcomes.map((o) => o.phase);
-    console.log(`TERM at the trap: phases ${JSON.stringify(phases.reduce<Record<string, number>>((n, p) => ({ ...n, [p]: (n[p] ?? 0) + 1 }), {}))}`);
+    console.log(
+      `TERM at the trap: phases ${JSON.stringify(phases.reduce<Record<string, number>>((n, p) => ({ ...n, [p]: (n[p] ?? 0) + 1 }), {}))}`,
+    );
     for (const o of outcomes) {
       expect(o.orphans).toEqual([]);
       expect(o.foreign).toEqual([]);

@@ -63,7 +63,12 @@ interface Container {
   image: string;
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   ports?: { name?: string; containerPort: number }[];
-  livenessProbe?: { httpGet?: { path: string; port: string | number }; periodSeconds?: number; timeoutSeconds?: number; failureThreshold?: number };
+  livenessProbe?: {
+    httpGet?: { path: string; port: string | number };
+    periodSeconds?: number;
+    timeoutSeconds?: number;
+    failureThreshold?: number;
+  };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   startupProbe?: { httpGet?: { path: string; port: string | number } };
 }
@@ -112,7 +117,6 @@ async function ipOf(container: string): Promise<string> {
   return ip;
 }
 
-
 /** The pod's terminationGracePeriodSeconds, which podman 4.3 ignores and the test applies itself. */
 function grace(manifest: Manifest): number {
   return deployments[manifest].spec.template.spec.terminationGracePeriodSeconds ?? 30;
@@ -133,7 +137,9 @@ async function sendSlowTask(seconds: number): Promise<string> {
   return (await podman(['exec', ...REDIS_ENV, `${REDIS_POD}-redis`, 'python3', '-c', SEND_SLOW_PY, String(seconds)])).stdout.trim();
 }
 async function taskState(id: string): Promise<string> {
-  return (JSON.parse((await podman(['exec', ...REDIS_ENV, `${REDIS_POD}-redis`, 'python3', '-c', TASK_STATE_PY, id])).stdout) as { state: string }).state;
+  return (
+    JSON.parse((await podman(['exec', ...REDIS_ENV, `${REDIS_POD}-redis`, 'python3', '-c', TASK_STATE_PY, id])).stdout) as { state: string }
+  ).state;
 }
 
 /** The manifest as podman will play it (see the header for each change). */
@@ -166,22 +172,34 @@ function supervisorLines(text: string): LogLine[] {
 
 beforeAll(async () => {
   if (!which('catatonit')) {
-    throw new Error('podman kube play needs catatonit for the pod\'s infra container; install it with `bash dev.sh setup` (APT_PACKAGES). It does not skip: CI runs it.');
+    throw new Error(
+      "podman kube play needs catatonit for the pod's infra container; install it with `bash dev.sh setup` (APT_PACKAGES). It does not skip: CI runs it.",
+    );
   }
   sandbox = PodmanSandbox.create();
   work = join(sandbox.dir, 'kube');
   mkdirSync(work);
   await buildImages(sandbox, timings, IMAGES);
   // The test-only curl layer (see the header). Debian's curl, from the archive the base image's tini comes from.
-  for (const [service, image] of [[IMAGES.eveai_app, PLAYED['eveai-app']], [IMAGES.eveai_workers, PLAYED['eveai-workers']]] as const) {
+  for (const [service, image] of [
+    [IMAGES.eveai_app, PLAYED['eveai-app']],
+    [IMAGES.eveai_workers, PLAYED['eveai-workers']],
+  ] as const) {
     const dir = join(work, image.replace(/[^a-z0-9]+/g, '-'));
     mkdirSync(dir);
     writeFileSync(
       join(dir, 'Containerfile'),
-      [`FROM ${service}`, 'USER 0:0', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*', 'USER 10001:10001', ''].join('\n'),
+      [
+        `FROM ${service}`,
+        'USER 0:0',
+        'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*',
+        'USER 10001:10001',
+        '',
+      ].join('\n'),
     );
     await timed(`podman build ${image} (curl layer)`, () =>
-      sandbox.podman(['build', '--pull=never', '--network', 'host', '-t', image, dir], { timeoutMs: 600_000 }));
+      sandbox.podman(['build', '--pull=never', '--network', 'host', '-t', image, dir], { timeoutMs: 600_000 }),
+    );
   }
 
   // Redis in a pod of its own on the network podman gives kube pods; the manifests reach it by IP.
@@ -192,12 +210,24 @@ beforeAll(async () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: REDIS_POD },
-      spec: { containers: [{ name: 'redis', image: IMAGES.eveai_workers, command: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'] }] },
+      spec: {
+        containers: [
+          {
+            name: 'redis',
+            image: IMAGES.eveai_workers,
+            command: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+          },
+        ],
+      },
     }),
   );
   await timed('podman kube play redis', () => podman(['kube', 'play', redisPod]));
   redisIp = await ipOf(`${REDIS_POD}-redis`);
-  await waitFor('redis answers', async () => ((await podman(['exec', `${REDIS_POD}-redis`, 'redis-cli', 'ping'])).stdout.includes('PONG') ? true : undefined), 30_000);
+  await waitFor(
+    'redis answers',
+    async () => ((await podman(['exec', `${REDIS_POD}-redis`, 'redis-cli', 'ping'])).stdout.includes('PONG') ? true : undefined),
+    30_000,
+  );
 
   for (const manifest of MANIFESTS) {
     deployments[manifest] = forPodman(manifest);
@@ -216,7 +246,7 @@ afterAll(async () => {
 }, 300_000);
 
 describe('deploy/k8s under podman kube play', () => {
-  it('plays web, worker and beat; podman turns each livenessProbe into a health check of the supervisor\'s /live', async () => {
+  it("plays web, worker and beat; podman turns each livenessProbe into a health check of the supervisor's /live", async () => {
     for (const manifest of MANIFESTS) {
       await timed(`podman kube play ${manifest}.yaml`, () => podman(['kube', 'play', files[manifest]], 300_000));
     }
@@ -231,7 +261,10 @@ describe('deploy/k8s under podman kube play', () => {
         }[];
         // The hardening and the emptyDir volumes are played too (the worker's heartbeat lives on /tmp).
         expect(inspect!.HostConfig.ReadonlyRootfs, `${name}: readOnlyRootFilesystem`).toBe(true);
-        expect(inspect!.Mounts.map((m) => m.Destination), `${name}: emptyDir mounts`).toContain('/tmp');
+        expect(
+          inspect!.Mounts.map((m) => m.Destination),
+          `${name}: emptyDir mounts`,
+        ).toContain('/tmp');
         const check = inspect!.Config.Healthcheck!;
         // podman 4.3: ["CMD-SHELL", "curl", "-f", "http://localhost:PORT/PATH", "||", "exit", "1"]
         expect(check.Test.join(' '), name).toContain(`curl -f http://localhost:${probePort(manifest)}${probe.httpGet!.path}`);
@@ -242,10 +275,17 @@ describe('deploy/k8s under podman kube play', () => {
     }
   }, 600_000);
 
-  it('every container becomes healthy (podman\'s health check) and the kubelet-style probes pass from outside the pod', async () => {
+  it("every container becomes healthy (podman's health check) and the kubelet-style probes pass from outside the pod", async () => {
     for (const name of allContainers()) {
       await timed(`${name} healthy`, () =>
-        waitFor(`${name}: podman healthcheck run`, async () => ((await sandbox.podman(['healthcheck', 'run', name], { allowFailure: true, timeoutMs: 30_000 })).code === 0 ? true : undefined), 120_000, 1000));
+        waitFor(
+          `${name}: podman healthcheck run`,
+          async () =>
+            (await sandbox.podman(['healthcheck', 'run', name], { allowFailure: true, timeoutMs: 30_000 })).code === 0 ? true : undefined,
+          120_000,
+          1000,
+        ),
+      );
     }
     for (const manifest of MANIFESTS) {
       const container = deployments[manifest].spec.template.spec.containers[0]!;
@@ -255,7 +295,12 @@ describe('deploy/k8s under podman kube play', () => {
           if (!probe) continue;
           const answer = await get(probePort(manifest), probe.httpGet!.path, 10_000, ip);
           expect(answer, `${manifest}[${replica}] ${probe.httpGet!.path}`).toMatchObject({ status: 200 });
-          expect(JSON.parse(answer.body!), 'no environment value, pid or path in the answer').toEqual({ probe: expect.any(String), ok: true, phase: 'running', reason: 'running' });
+          expect(JSON.parse(answer.body!), 'no environment value, pid or path in the answer').toEqual({
+            probe: expect.any(String),
+            ok: true,
+            phase: 'running',
+            reason: 'running',
+          });
         }
       }
     }
@@ -268,7 +313,12 @@ describe('deploy/k8s under podman kube play', () => {
     const webIp = await ipOf(containerName('web'));
     const webProbe = probePort('web');
     const request = get(8080, '/slow?s=3', 60_000, webIp);
-    await waitFor('the request is in flight', async () => ((await logs(containerName('web'))).includes('slow.start') ? true : undefined), 30_000, 100);
+    await waitFor(
+      'the request is in flight',
+      async () => ((await logs(containerName('web'))).includes('slow.start') ? true : undefined),
+      30_000,
+      100,
+    );
     const id = await sendSlowTask(3);
     await waitFor('the task STARTED', async () => ((await taskState(id)) === 'STARTED' ? true : undefined), 30_000, 200);
 
@@ -280,7 +330,9 @@ describe('deploy/k8s under podman kube play', () => {
     const stops = Promise.all(
       MANIFESTS.flatMap((manifest) =>
         Array.from({ length: replicas(manifest) }, (_, replica) =>
-          timed(`podman stop -t ${grace(manifest)} ${containerName(manifest, replica)}`, () => podman(['stop', '--time', String(grace(manifest)), containerName(manifest, replica)], (grace(manifest) + 60) * 1000)),
+          timed(`podman stop -t ${grace(manifest)} ${containerName(manifest, replica)}`, () =>
+            podman(['stop', '--time', String(grace(manifest)), containerName(manifest, replica)], (grace(manifest) + 60) * 1000),
+          ),
         ),
       ),
     );
@@ -298,7 +350,8 @@ describe('deploy/k8s under podman kube play', () => {
     await stops;
     const stopMs = Date.now() - started;
     const events: Record<string, string[]> = {};
-    for (const name of allContainers()) events[name] = (await supervisorLog(name)).map((l) => [l.event, l.signal, l.code].filter((x) => x !== undefined).join(' '));
+    for (const name of allContainers())
+      events[name] = (await supervisorLog(name)).map((l) => [l.event, l.signal, l.code].filter((x) => x !== undefined).join(' '));
     const story = JSON.stringify({ stopMs, readiness: seen, events }, null, 1);
     console.log(`podman stop of web, worker and beat with work in flight: ${story}`);
 
@@ -307,20 +360,32 @@ describe('deploy/k8s under podman kube play', () => {
     expect(await taskState(id), `the task in flight ${story}`).toBe('SUCCESS');
     for (const name of allContainers()) {
       expect(events[name], `${name} ${story}`).not.toContain('shutdown.escalate SIGKILL');
-      expect(events[name]!.filter((e) => e.startsWith('shutdown.escalate')), `${name} ${story}`).toEqual([]);
+      expect(
+        events[name]!.filter((e) => e.startsWith('shutdown.escalate')),
+        `${name} ${story}`,
+      ).toEqual([]);
       expect(events[name]!.at(-1), `${name}: the supervisor's last line ${story}`).toBe('supervisor.exit 0');
       expect(await exitCode(name), name).toBe(0);
     }
     for (const manifest of MANIFESTS) await timed(`podman kube down ${manifest}.yaml`, () => podman(['kube', 'down', files[manifest]]));
     const pods = (await podman(['pod', 'ps', '--format', '{{.Name}}'])).stdout.split('\n');
-    expect(pods.filter((n) => MANIFESTS.some((m) => n.startsWith(`${DEPLOYMENT[m]}-pod-`))), 'kube down removed the pods').toEqual([]);
+    expect(
+      pods.filter((n) => MANIFESTS.some((m) => n.startsWith(`${DEPLOYMENT[m]}-pod-`))),
+      'kube down removed the pods',
+    ).toEqual([]);
   }, 300_000);
 
-  it('podman 4.3.1\'s own kube down gives the pod no grace: a task in flight is cut off (recorded so the docs stay true)', async () => {
+  it("podman 4.3.1's own kube down gives the pod no grace: a task in flight is cut off (recorded so the docs stay true)", async () => {
     await sandbox.podman(['kube', 'down', files.worker], { allowFailure: true, timeoutMs: 120_000 }); // left by a failed test before
     await podman(['kube', 'play', files.worker], 300_000);
     const worker = containerName('worker');
-    await waitFor(`${worker} healthy`, async () => ((await sandbox.podman(['healthcheck', 'run', worker], { allowFailure: true, timeoutMs: 30_000 })).code === 0 ? true : undefined), 120_000, 1000);
+    await waitFor(
+      `${worker} healthy`,
+      async () =>
+        (await sandbox.podman(['healthcheck', 'run', worker], { allowFailure: true, timeoutMs: 30_000 })).code === 0 ? true : undefined,
+      120_000,
+      1000,
+    );
     const id = await sendSlowTask(5);
     await waitFor('the task STARTED', async () => ((await taskState(id)) === 'STARTED' ? true : undefined), 30_000, 200);
     const down = await timed('podman kube down worker.yaml with a task in flight', () => podman(['kube', 'down', files.worker]));

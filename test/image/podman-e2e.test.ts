@@ -148,8 +148,23 @@ async function taskState(container: string, id: string): Promise<{ state: string
 /** A one-off container from the workers image (through the supervisor, as a Job would) that waits for a result. */
 async function taskResult(id: string, timeoutSeconds: number): Promise<unknown> {
   const result = await podman(
-    ['run', '--rm', '--network', `container:${REDIS}`, '--read-only', '--env', `REDIS_URL=${REDIS_URL}`, IMAGES.eveai_workers,
-      ...SUPERVISOR_ARGV, '--', 'python3', '-c', WAIT_TASK_PY, id, String(timeoutSeconds)],
+    [
+      'run',
+      '--rm',
+      '--network',
+      `container:${REDIS}`,
+      '--read-only',
+      '--env',
+      `REDIS_URL=${REDIS_URL}`,
+      IMAGES.eveai_workers,
+      ...SUPERVISOR_ARGV,
+      '--',
+      'python3',
+      '-c',
+      WAIT_TASK_PY,
+      id,
+      String(timeoutSeconds),
+    ],
     (timeoutSeconds + 30) * 1000,
   );
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!);
@@ -172,14 +187,31 @@ describe('images built from the real Dockerfiles', () => {
   it('have tini -g as ENTRYPOINT, the supervisor as CMD, the non-root user and the role of their service', async () => {
     const expectedRole = { base: 'web', eveai_app: 'web', eveai_api: 'web', eveai_workers: 'worker' };
     for (const [name, image] of Object.entries(IMAGES)) {
-      const [inspect] = await podmanJson<{ Config: { User: string; Entrypoint: string[]; Cmd: string[]; Env: string[]; WorkingDir: string; ExposedPorts: Record<string, unknown> } }[]>(['image', 'inspect', image]);
+      const [inspect] = await podmanJson<
+        {
+          Config: {
+            User: string;
+            Entrypoint: string[];
+            Cmd: string[];
+            Env: string[];
+            WorkingDir: string;
+            ExposedPorts: Record<string, unknown>;
+          };
+        }[]
+      >(['image', 'inspect', image]);
       const config = inspect!.Config;
       expect(config.Entrypoint, name).toEqual(['/usr/bin/tini', '-g', '--']);
       expect(config.Cmd, name).toEqual(SUPERVISOR_ARGV);
       expect(config.User, name).toBe('10001:10001');
       expect(config.WorkingDir, name).toBe('/app');
       expect(Object.keys(config.ExposedPorts ?? {}), name).toContain('8080/tcp');
-      expect(config.Env, name).toEqual(expect.arrayContaining([`ROLE=${expectedRole[name as keyof typeof expectedRole]}`, 'PYTHONPATH=/app:/app/patched_packages', 'PORT=8080']));
+      expect(config.Env, name).toEqual(
+        expect.arrayContaining([
+          `ROLE=${expectedRole[name as keyof typeof expectedRole]}`,
+          'PYTHONPATH=/app:/app/patched_packages',
+          'PORT=8080',
+        ]),
+      );
     }
   });
 
@@ -190,9 +222,25 @@ describe('images built from the real Dockerfiles', () => {
     expect(version.stdout.trim()).toContain(JSON.parse(read('package.json')).version);
     const nodeVersion = await podman(['run', '--rm', '--network', 'none', IMAGES.base, 'node', '--version']);
     expect(nodeVersion.stdout.trim()).toMatch(/^v24\./);
-    for (const [dir, image] of [['eveai_app', IMAGES.eveai_app], ['eveai_api', IMAGES.eveai_api], ['eveai_workers', IMAGES.eveai_workers]] as const) {
-      const listing = await podman(['run', '--rm', '--network', 'none', image, 'python3', '-c', 'import os; print(" ".join(sorted(os.listdir("/app"))))']);
-      const present = listing.stdout.trim().split(' ').filter((d) => d.startsWith('eveai_'));
+    for (const [dir, image] of [
+      ['eveai_app', IMAGES.eveai_app],
+      ['eveai_api', IMAGES.eveai_api],
+      ['eveai_workers', IMAGES.eveai_workers],
+    ] as const) {
+      const listing = await podman([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        image,
+        'python3',
+        '-c',
+        'import os; print(" ".join(sorted(os.listdir("/app"))))',
+      ]);
+      const present = listing.stdout
+        .trim()
+        .split(' ')
+        .filter((d) => d.startsWith('eveai_'));
       expect(present, image).toEqual([dir]);
     }
   });
@@ -204,24 +252,39 @@ describe('web, worker and beat from compose_dev.yaml', () => {
     await timed('start redis, web, worker, beat', async () => {
       // The redis container owns the network namespace the others join: loopback only.
       await podman(['run', '--detach', '--name', REDIS, '--network', 'none', ...redis.options, standins.python, ...redis.command]);
-      await waitFor('redis ping', async () => ((await podman(['exec', REDIS, ...redis.healthcheck!])).stdout.includes('PONG') ? true : undefined));
+      await waitFor('redis ping', async () =>
+        (await podman(['exec', REDIS, ...redis.healthcheck!])).stdout.includes('PONG') ? true : undefined,
+      );
       specs.web = await runService(WEB, 'web', IMAGES.eveai_app);
       specs.worker = await runService(WORKER, 'worker', IMAGES.eveai_workers);
       // A one-second beat tick instead of five (the example app's BEAT_TICK_SECONDS), to keep the test short.
       specs.beat = await runService(BEAT, 'beat', IMAGES.eveai_workers, { BEAT_TICK_SECONDS: '1' });
     });
     await timed('web healthcheck passes (compose healthcheck command)', () =>
-      waitFor('web healthcheck', async () => ((await sandbox.podman(['exec', WEB, ...specs.web!.healthcheck!], { allowFailure: true, timeoutMs: 20_000 })).code === 0 ? true : undefined)));
+      waitFor('web healthcheck', async () =>
+        (await sandbox.podman(['exec', WEB, ...specs.web!.healthcheck!], { allowFailure: true, timeoutMs: 20_000 })).code === 0
+          ? true
+          : undefined,
+      ),
+    );
   }, 180_000);
 
-  for (const [container, program] of [[WEB, 'gunicorn'], [WORKER, 'celery'], [BEAT, 'celery']] as const) {
+  for (const [container, program] of [
+    [WEB, 'gunicorn'],
+    [WORKER, 'celery'],
+    [BEAT, 'celery'],
+  ] as const) {
     it(`${container}: tini is PID 1, the supervisor its only child, the program in its own process group, all as uid 10001`, async () => {
       let seen: Proc[] = [];
-      const procs = await waitFor(`${program} under the supervisor in ${container}`, async () => {
-        seen = await processes(container);
-        const supervisor = seen.find((p) => p.ppid === 1);
-        return supervisor && seen.some((p) => p.ppid === supervisor.pid && p.argv.join(' ').includes(program)) ? seen : undefined;
-      }, 30_000).catch((error: Error) => {
+      const procs = await waitFor(
+        `${program} under the supervisor in ${container}`,
+        async () => {
+          seen = await processes(container);
+          const supervisor = seen.find((p) => p.ppid === 1);
+          return supervisor && seen.some((p) => p.ppid === supervisor.pid && p.argv.join(' ').includes(program)) ? seen : undefined;
+        },
+        30_000,
+      ).catch((error: Error) => {
         throw new Error(`${error.message}\nprocesses: ${JSON.stringify(seen)}`);
       });
       const tini = procs.find((p) => p.pid === 1)!;
@@ -245,11 +308,16 @@ describe('web, worker and beat from compose_dev.yaml', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 200, body: { status: 'ok' } });
   });
 
-  it('worker runs a task, and beat\'s periodic task reaches the worker', async () => {
+  it("worker runs a task, and beat's periodic task reaches the worker", async () => {
     const id = await timed('task round trip', () => sendSlowTask(WORKER, 0.2));
     await expect(taskResult(id, 60)).resolves.toBe(0.2);
     await timed('first beat tick executed', () =>
-      waitFor('a tick executed by the worker', async () => (/Task scripts\.run_eveai_workers\.tick\[[^\]]+\] succeeded/.test(await logs(WORKER)) ? true : undefined), 60_000));
+      waitFor(
+        'a tick executed by the worker',
+        async () => (/Task scripts\.run_eveai_workers\.tick\[[^\]]+\] succeeded/.test(await logs(WORKER)) ? true : undefined),
+        60_000,
+      ),
+    );
     expect(await logs(BEAT)).toMatch(/Sending due task tick/);
   }, 120_000);
 
@@ -261,15 +329,37 @@ describe('web, worker and beat from compose_dev.yaml', () => {
       return { args: pod.spec.containers[0].args as string[], image: pod.spec.containers[0].image as string };
     };
     const oneOff = (image: string, args: string[]) =>
-      sandbox.podman(['run', '--rm', '--network', `container:${REDIS}`, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-        '--env', `REDIS_URL=${REDIS_URL}`, image, ...args], { allowFailure: true, timeoutMs: 120_000 });
+      sandbox.podman(
+        [
+          'run',
+          '--rm',
+          '--network',
+          `container:${REDIS}`,
+          '--read-only',
+          '--tmpfs',
+          '/tmp',
+          '--cap-drop',
+          'ALL',
+          '--security-opt',
+          'no-new-privileges',
+          '--env',
+          `REDIS_URL=${REDIS_URL}`,
+          image,
+          ...args,
+        ],
+        { allowFailure: true, timeoutMs: 120_000 },
+      );
     const imageOf = (k8sImage: string) => (k8sImage === 'eveai-app' ? IMAGES.eveai_app : IMAGES.eveai_workers);
 
     const migrate = argsOf('Job');
     const ok = await timed('migration Job command', () => oneOff(imageOf(migrate.image), migrate.args));
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('"migrate.done"');
-    const exit = ok.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine).filter((l) => l.event === 'supervisor.exit');
+    const exit = ok.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine)
+      .filter((l) => l.event === 'supervisor.exit');
     expect(exit).toEqual([expect.objectContaining({ code: 0 })]);
 
     const failing = await oneOff(imageOf(migrate.image), [...migrate.args, '--fail', '3']);
@@ -289,16 +379,25 @@ describe('web, worker and beat from compose_dev.yaml', () => {
     const short = `${PREFIX}worker-short`;
     const rescue = `${PREFIX}worker-rescue`;
     // Own probe ports: every container here shares redis's network namespace with the compose worker's.
-    await runService(short, 'worker', IMAGES.eveai_workers, { STOP_TIMEOUT: '2', CELERY_QUEUES: queue, CELERY_CONCURRENCY: '1', PROBE_PORT: '9011' });
+    await runService(short, 'worker', IMAGES.eveai_workers, {
+      STOP_TIMEOUT: '2',
+      CELERY_QUEUES: queue,
+      CELERY_CONCURRENCY: '1',
+      PROBE_PORT: '9011',
+    });
     await waitFor('short worker ready', async () => (/ready\./.test(await logs(short)) ? true : undefined));
     const id = await sendSlowTask(short, 6, queue);
     await waitFor('task started on the short worker', async () => ((await taskState(short, id)).state === 'STARTED' ? true : undefined));
     const stopped = await timed('podman stop of a worker in the middle of a long task (escalation)', () =>
-      podman(['stop', '--time', String(specs.worker!.stopSeconds), short], 120_000));
+      podman(['stop', '--time', String(specs.worker!.stopSeconds), short], 120_000),
+    );
     expect(stopped.ms).toBeLessThan(specs.worker!.stopSeconds * 1000);
     const shortLogs = await logs(short);
     const log = await supervisorLog(short);
-    expect(log.filter((l) => l.event === 'shutdown.escalate').map((l) => l.signal), shortLogs).toContain('SIGQUIT');
+    expect(
+      log.filter((l) => l.event === 'shutdown.escalate').map((l) => l.signal),
+      shortLogs,
+    ).toContain('SIGQUIT');
     expect(shortLogs).toMatch(/Restoring 1 unacknowledged message/);
     expect((await taskState(WORKER, id)).state).not.toBe('SUCCESS');
     // Another worker on that queue (compose settings) picks the restored message up and runs it to the end.
@@ -309,9 +408,13 @@ describe('web, worker and beat from compose_dev.yaml', () => {
   }, 180_000);
 
   it('podman stop of web: the request in flight finishes, exit code 0, well inside stop_grace_period', async () => {
-    const client = sandbox.podmanStart(['exec', REDIS, 'python3', '-c', HTTP_GET_PY, 'http://127.0.0.1:8080/slow?s=3', '30'], { timeoutMs: 60_000 });
+    const client = sandbox.podmanStart(['exec', REDIS, 'python3', '-c', HTTP_GET_PY, 'http://127.0.0.1:8080/slow?s=3', '30'], {
+      timeoutMs: 60_000,
+    });
     await waitFor('the slow request in flight', async () => ((await logs(WEB)).includes('slow.start') ? true : undefined));
-    const stopped = await timed('podman stop web (3 s request in flight)', () => podman(['stop', '--time', String(specs.web!.stopSeconds), WEB]));
+    const stopped = await timed('podman stop web (3 s request in flight)', () =>
+      podman(['stop', '--time', String(specs.web!.stopSeconds), WEB]),
+    );
     const response = await client.done;
     expect(JSON.parse(response.stdout)).toMatchObject({ status: 200, body: { slept: 3 } });
     expect(await exitCode(WEB)).toBe(0);
@@ -325,7 +428,9 @@ describe('web, worker and beat from compose_dev.yaml', () => {
   it('podman stop of worker: the running task finishes (warm shutdown), exit code 0', async () => {
     const id = await sendSlowTask(WORKER, 3);
     await waitFor('task started', async () => ((await taskState(WORKER, id)).state === 'STARTED' ? true : undefined));
-    const stopped = await timed('podman stop worker (3 s task running)', () => podman(['stop', '--time', String(specs.worker!.stopSeconds), WORKER]));
+    const stopped = await timed('podman stop worker (3 s task running)', () =>
+      podman(['stop', '--time', String(specs.worker!.stopSeconds), WORKER]),
+    );
     expect(await exitCode(WORKER)).toBe(0);
     expect(stopped.ms).toBeLessThan(specs.worker!.stopSeconds * 1000);
     await expect(taskResult(id, 30)).resolves.toBe(3);
@@ -340,8 +445,18 @@ describe('web, worker and beat from compose_dev.yaml', () => {
     expect(stopped.ms).toBeLessThan(specs.beat!.stopSeconds * 1000);
     expect((await supervisorLog(BEAT)).at(-1)).toMatchObject({ event: 'supervisor.exit', code: 0 });
     const volume = specs.beat!.volumes[0]!;
-    const listing = await podman(['run', '--rm', '--network', 'none', '--volume', `${volume}:/var/lib/eveai`, IMAGES.eveai_workers,
-      'python3', '-c', 'import os; print(" ".join(os.listdir("/var/lib/eveai")))']);
+    const listing = await podman([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--volume',
+      `${volume}:/var/lib/eveai`,
+      IMAGES.eveai_workers,
+      'python3',
+      '-c',
+      'import os; print(" ".join(os.listdir("/var/lib/eveai")))',
+    ]);
     expect(listing.stdout).toMatch(/celerybeat-schedule/);
   }, 120_000);
 });

@@ -9,7 +9,25 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { Instruction } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/paths.js';
-import { BASE_DOCKERFILE, composeDurationMs, execForm, imageEnv, type K8sDocument, loadCompose, loadK8s, parseDockerfile, printPlan, read, secretLooking, SERVICE_DOCKERFILES, type Stage, stageArgs, stageEnv, stopBudgetSeconds, substitute } from '../support/image/files.js';
+import {
+  BASE_DOCKERFILE,
+  composeDurationMs,
+  execForm,
+  imageEnv,
+  type K8sDocument,
+  loadCompose,
+  loadK8s,
+  parseDockerfile,
+  printPlan,
+  read,
+  secretLooking,
+  SERVICE_DOCKERFILES,
+  type Stage,
+  stageArgs,
+  stageEnv,
+  stopBudgetSeconds,
+  substitute,
+} from '../support/image/files.js';
 
 const SCHEMAS = join(ROOT, 'test', 'image', 'schemas');
 const ROLES = ['web', 'worker', 'beat'];
@@ -30,9 +48,7 @@ function flags(instruction: Instruction): string[] {
 }
 /** RUN instructions as `flags command`. */
 function runs(stage: Stage): string[] {
-  return stage.instructions
-    .filter((i) => i.getKeyword() === 'RUN')
-    .map((i) => [...flags(i), i.getArgumentsContent() ?? ''].join(' '));
+  return stage.instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => [...flags(i), i.getArgumentsContent() ?? ''].join(' '));
 }
 function lastOf(stage: Stage, keyword: string): Instruction | undefined {
   return stage.instructions.filter((i) => i.getKeyword() === keyword).at(-1);
@@ -42,7 +58,9 @@ function loadSchema(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')) as Record<string, unknown>;
 }
 function errorsOf(validate: ValidateFunction, value: unknown): string {
-  return validate(value) ? '' : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`).join('\n');
+  return validate(value)
+    ? ''
+    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`).join('\n');
 }
 
 // compose-spec.json is draft 2019-09 and still carries draft-04 style "id" keywords: not strict mode. Its
@@ -188,7 +206,9 @@ describe('every Dockerfile', () => {
   it('bakes no secret into ENV or ARG', () => {
     for (const file of all) {
       for (const instruction of file.ast.getInstructions().filter((i) => ['ENV', 'ARG'].includes(i.getKeyword()))) {
-        for (const property of (instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties()) {
+        for (const property of (
+          instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
+        ).getProperties()) {
           expect(secretLooking(property.getName(), property.getValue() ?? ''), `${file.path}: ${instruction.toString()}`).toBe(false);
         }
       }
@@ -196,14 +216,19 @@ describe('every Dockerfile', () => {
   });
 
   it('copies only paths that .dockerignore lets into the build context, which keeps node_modules, dist, .git and tests out', () => {
-    const rules = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const rules = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(rules[0]).toBe('*');
     const allowed = new Set(rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1).replace(/\/$/, '')));
     for (const file of all) {
       for (const stage of file.stages) {
         for (const copy of stage.instructions.filter((i) => i.getKeyword() === 'COPY')) {
           if (flags(copy).some((f) => f.startsWith('--from'))) continue;
-          const sources = args(copy).slice(0, -1).map((s) => substitute(s, stageArgs(stage)));
+          const sources = args(copy)
+            .slice(0, -1)
+            .map((s) => substitute(s, stageArgs(stage)));
           for (const source of sources) {
             expect(allowed.has(source.split('/')[0]!), `${file.path}: COPY ${source} is outside the .dockerignore allow-list`).toBe(true);
             expect(existsSync(join(ROOT, source)), `${file.path}: COPY ${source} does not exist`).toBe(true);
@@ -227,7 +252,9 @@ describe('the podman e2e stand-in requirements', () => {
 
   it('name the same distributions as requirements.txt, without version pins', () => {
     expect(names('test/image/standin/requirements.txt')).toEqual(names('requirements.txt'));
-    for (const line of read('test/image/standin/requirements.txt').split('\n').filter((l) => l && !l.startsWith('#'))) {
+    for (const line of read('test/image/standin/requirements.txt')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))) {
       expect(line).toMatch(/^[A-Za-z0-9._-]+(\[[^\]]*\])?$/);
     }
   });
@@ -284,8 +311,12 @@ describe('compose_dev.yaml', () => {
     });
   }
 
-  it('healthchecks ask the supervisor\'s probe endpoint (web /ready, worker and beat /live) with no Python process', () => {
-    for (const [name, path] of [['web', '/ready'], ['worker', '/live'], ['beat', '/live']] as const) {
+  it("healthchecks ask the supervisor's probe endpoint (web /ready, worker and beat /live) with no Python process", () => {
+    for (const [name, path] of [
+      ['web', '/ready'],
+      ['worker', '/live'],
+      ['beat', '/live'],
+    ] as const) {
       const service = services[name]!;
       const build = service.build as { dockerfile: string };
       const dir = Object.entries(SERVICE_DOCKERFILES).find(([, file]) => file === build.dockerfile)![0];
@@ -403,7 +434,11 @@ describe('deploy/k8s', () => {
 
   it('has the web, worker and beat Deployments, the migration Job and the nightly clean-up CronJob', () => {
     expect(workloads.map((w) => `${String(w.doc.kind)}/${(w.doc.metadata as { name: string }).name}`).sort()).toEqual([
-      'CronJob/eveai-cleanup', 'Deployment/eveai-beat', 'Deployment/eveai-web', 'Deployment/eveai-worker', 'Job/eveai-migrate',
+      'CronJob/eveai-cleanup',
+      'Deployment/eveai-beat',
+      'Deployment/eveai-web',
+      'Deployment/eveai-worker',
+      'Job/eveai-migrate',
     ]);
   });
 
@@ -460,7 +495,7 @@ describe('deploy/k8s', () => {
     expect(plan.settings.drain_delay_ms > 0 || (container.lifecycle?.preStop?.sleep?.seconds ?? 0) > 0).toBe(true);
   });
 
-  it('every Deployment is probed over httpGet at the supervisor\'s endpoint: /live for liveness, /ready for web readiness', () => {
+  it("every Deployment is probed over httpGet at the supervisor's endpoint: /live for liveness, /ready for web readiness", () => {
     const expected: Record<string, { readiness?: string; liveness: string; startup?: string }> = {
       'eveai-web': { readiness: '/ready', liveness: '/live', startup: '/ready' },
       'eveai-worker': { liveness: '/live', startup: '/live' },
@@ -507,10 +542,15 @@ describe('deploy/k8s', () => {
     const heartbeat = plan.settings.heartbeat_file as string;
     const maxAgeMs = plan.settings.heartbeat_max_age_ms as number;
     expect(heartbeat, `${file}: PROBE_HEARTBEAT_FILE`).toBeDefined();
-    expect(container.volumeMounts!.some((m) => heartbeat.startsWith(`${m.mountPath}/`)), `${file}: ${heartbeat} on a mounted volume`).toBe(true);
+    expect(
+      container.volumeMounts!.some((m) => heartbeat.startsWith(`${m.mountPath}/`)),
+      `${file}: ${heartbeat} on a mounted volume`,
+    ).toBe(true);
     // The app writes the first heartbeat once the consumer runs and refreshes it every max-age / 4.
     const startup = timing(container.startupProbe!);
-    expect(startup.period * startup.failures * 1000, `${file}: the startup probe outwaits a heartbeat interval`).toBeGreaterThan(maxAgeMs / 4);
+    expect(startup.period * startup.failures * 1000, `${file}: the startup probe outwaits a heartbeat interval`).toBeGreaterThan(
+      maxAgeMs / 4,
+    );
   });
 
   it('beat: one replica, strategy Recreate, and the manifest says why', () => {
@@ -549,7 +589,8 @@ describe('deploy/k8s', () => {
     for (const resource of kustomization.resources) expect(existsSync(join(ROOT, 'deploy', 'k8s', resource)), resource).toBe(true);
     const mapped = new Set(kustomization.images.map((i) => i.name));
     for (const { file, doc } of workloads) {
-      for (const container of podTemplateOf(doc)!.spec.containers) expect(mapped.has(container.image), `${file}: ${container.image}`).toBe(true);
+      for (const container of podTemplateOf(doc)!.spec.containers)
+        expect(mapped.has(container.image), `${file}: ${container.image}`).toBe(true);
     }
   });
 });

@@ -32,14 +32,28 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
   it('a program that exits on its own: the cause, its code, no phases', async () => {
     const { code, summary } = await summaryOf(await start(['--', 'fake-child'], { FAKE_EXIT: '3' }));
     expect(code).toBe(3);
-    expect(summary).toMatchObject({ cause: 'program_exited', stop_signal: null, program_code: 3, program_signal: null, phases: [], escalated: [], total_ms: 0 });
+    expect(summary).toMatchObject({
+      cause: 'program_exited',
+      stop_signal: null,
+      program_code: 3,
+      program_signal: null,
+      phases: [],
+      escalated: [],
+      total_ms: 0,
+    });
     expect(summary.msg).toBe('the program exited with code 3; exit code 3');
   });
 
   it('a program that crashes: killed by a signal nobody of ours sent', async () => {
     const { code, summary } = await summaryOf(await start(['--', 'fake-child'], { FAKE_DIE_BY: 'SIGSEGV' }));
     expect(code).toBe(139);
-    expect(summary).toMatchObject({ cause: 'program_killed', stop_signal: null, program_code: null, program_signal: 'SIGSEGV', escalated: [] });
+    expect(summary).toMatchObject({
+      cause: 'program_killed',
+      stop_signal: null,
+      program_code: null,
+      program_signal: 'SIGSEGV',
+      escalated: [],
+    });
   });
 
   it('a graceful stop: TERM, one graceful phase, nothing escalated', async () => {
@@ -48,14 +62,27 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
     run.signal('SIGTERM');
     const { code, summary } = await summaryOf(run);
     expect(code).toBe(0);
-    expect(summary).toMatchObject({ cause: 'stop_signal', stop_signal: 'SIGTERM', program_code: 0, escalated: [], survivors: 0, escapees: 0 });
+    expect(summary).toMatchObject({
+      cause: 'stop_signal',
+      stop_signal: 'SIGTERM',
+      program_code: 0,
+      escalated: [],
+      survivors: 0,
+      escapees: 0,
+    });
     // The stop signal's step is not counted: reading /proc would delay the stop itself.
     expect(summary.phases).toEqual([{ phase: 'graceful', signal: 'SIGTERM', target: 'leader', processes: null, ms: expect.any(Number) }]);
     expect(summary.total_ms).toBe((summary.phases as { ms: number }[])[0]!.ms);
   });
 
   it('a graceful stop whose program leaves processes behind: the hard step takes them, no SIGKILL needed', async () => {
-    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '5' });
+    const run = await start(['--', 'fake-child'], {
+      FAKE_ON_TERM: 'exit:0',
+      FAKE_GRANDCHILDREN: '2',
+      FAKE_GRANDCHILD_ON_TERM: 'exit:0',
+      STOP_TIMEOUT: '0.5',
+      ESCALATION_GRACE: '5',
+    });
     await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, summary } = await summaryOf(run);
@@ -68,7 +95,12 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
   });
 
   it('a stop that escalates: each phase with what was sent, how many processes were left and how long it took', async () => {
-    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    const run = await start(['--', 'fake-child'], {
+      FAKE_ON_TERM: 'ignore',
+      FAKE_GRANDCHILDREN: '2',
+      STOP_TIMEOUT: '0.5',
+      ESCALATION_GRACE: '0.5',
+    });
     await waitForRecord(w.record, readyCount(3));
     run.signal('SIGINT');
     const { code, summary, logs } = await summaryOf(run);
@@ -88,7 +120,9 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
     const [hard, kill] = logs.filter((l) => l.event === 'shutdown.escalate').map((l) => l.after_ms as number);
     expect(Math.abs(phases[0]!.ms - hard!)).toBeLessThan(250);
     expect(Math.abs(phases[0]!.ms + phases[1]!.ms - kill!)).toBeLessThan(250);
-    expect(summary.msg).toMatch(/^stop requested by SIGINT, took \d+\.\d\d s: graceful \d+\.\d\d s \(SIGINT to the leader\), hard \d+\.\d\d s \(SIGTERM to the group, 3 processes\), kill \d+\.\d\d s \(SIGKILL to the group, 3 processes\); exit code 137$/);
+    expect(summary.msg).toMatch(
+      /^stop requested by SIGINT, took \d+\.\d\d s: graceful \d+\.\d\d s \(SIGINT to the leader\), hard \d+\.\d\d s \(SIGTERM to the group, 3 processes\), kill \d+\.\d\d s \(SIGKILL to the group, 3 processes\); exit code 137$/,
+    );
   });
 
   it('the program exits but leaves its group: the wait for the rest is the graceful phase, then the kill', async () => {
@@ -96,7 +130,13 @@ describe('shutdown.summary: one line before supervisor.exit on every stop', () =
     const { code, summary } = await summaryOf(run);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ cause: 'program_exited', program_code: 0, escalated: ['hard', 'kill'] });
-    expect((summary.phases as { phase: string; signal: string | null; processes: number }[]).map(({ phase, signal, processes }) => ({ phase, signal, processes }))).toEqual([
+    expect(
+      (summary.phases as { phase: string; signal: string | null; processes: number }[]).map(({ phase, signal, processes }) => ({
+        phase,
+        signal,
+        processes,
+      })),
+    ).toEqual([
       { phase: 'graceful', signal: null, processes: 2 },
       { phase: 'hard', signal: 'SIGTERM', processes: 2 },
       { phase: 'kill', signal: 'SIGKILL', processes: 2 },
@@ -117,17 +157,24 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
       expect(lines.length).toBeGreaterThan(3);
       expect(supervisorLines(run.stderr())).toEqual(lines);
       expect(run.logs().at(0)).toMatchObject({ event: 'supervisor.start', log_format: format });
-          }
+    }
   });
 
   it('pretty: one readable line per event, same events, fields after the message, no escape sequences in a pipe', async () => {
     const run = await start(['--', 'fake-child'], { FAKE_EXIT: '4', SUPERVISOR_LOG_FORMAT: 'pretty' });
     expect((await run.exited).code).toBe(4);
     const lines = run.stderr().split('\n').filter(Boolean);
-    expect(lines.filter((line) => !pretty.test(line)), run.stderr()).toEqual([]);
-    expect(lines.map((line) => line.split(/\s+/)[3])).toEqual(expect.arrayContaining(['supervisor.start', 'child.spawn', 'child.exit', 'shutdown.summary', 'supervisor.exit']));
+    expect(
+      lines.filter((line) => !pretty.test(line)),
+      run.stderr(),
+    ).toEqual([]);
+    expect(lines.map((line) => line.split(/\s+/)[3])).toEqual(
+      expect.arrayContaining(['supervisor.start', 'child.spawn', 'child.exit', 'shutdown.summary', 'supervisor.exit']),
+    );
     expect(lines.at(-1)).toMatch(/ supervisor\.exit +exiting with code 4 {2}code=4$/);
-    expect(lines.find((line) => line.includes(' child.spawn '))).toMatch(/started fake-child as pid (\d+) in its own process group {2}child_pid=\1 argv=\["fake-child"\]$/);
+    expect(lines.find((line) => line.includes(' child.spawn '))).toMatch(
+      /started fake-child as pid (\d+) in its own process group {2}child_pid=\1 argv=\["fake-child"\]$/,
+    );
     expect(run.stderr()).not.toContain('\x1b');
   });
 
@@ -147,9 +194,16 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
     const plain = onTerminal({ NO_COLOR: '1' });
     const plainLines = plain.stdout.split(/\r?\n/).filter(Boolean);
     expect(plainLines.filter((line) => !pretty.test(line))).toEqual([]);
-    expect(plainLines.map((line) => line.split(/\s+/)[3])).toEqual(lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, '').split(/\s+/)[3]));
+    expect(plainLines.map((line) => line.split(/\s+/)[3])).toEqual(
+      lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, '').split(/\s+/)[3]),
+    );
     const json = onTerminal({ SUPERVISOR_LOG_FORMAT: 'json' });
-    expect(json.stdout.split(/\r?\n/).filter(Boolean).every((line) => line.startsWith('{"level":'))).toBe(true);
+    expect(
+      json.stdout
+        .split(/\r?\n/)
+        .filter(Boolean)
+        .every((line) => line.startsWith('{"level":')),
+    ).toBe(true);
   });
 
   it('on a pipe, the default (auto) loads no module the JSON-only supervisor did not: the terminal check is one fstat', () => {
@@ -173,7 +227,11 @@ describe('SUPERVISOR_LOG_FORMAT', () => {
   it('an invalid format is reported like any invalid variable, and nothing starts', async () => {
     const run = await start(['--', 'fake-child'], { SUPERVISOR_LOG_FORMAT: 'yaml' });
     expect((await run.exited).code).toBe(78);
-    expect(run.logs().find((l) => l.event === 'config.invalid')).toMatchObject({ variable: 'SUPERVISOR_LOG_FORMAT', value: 'yaml', expected: 'one of auto, json, pretty' });
+    expect(run.logs().find((l) => l.event === 'config.invalid')).toMatchObject({
+      variable: 'SUPERVISOR_LOG_FORMAT',
+      value: 'yaml',
+      expected: 'one of auto, json, pretty',
+    });
     expect(run.logs().some((l) => l.event === 'child.spawn')).toBe(false);
   });
 });

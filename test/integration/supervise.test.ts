@@ -32,7 +32,11 @@ async function finished(run: Running) {
 }
 
 describe('exit codes pass through', () => {
-  it.each([['0', 0], ['3', 3], ['42', 42]])('child exits %s', async (code, expected) => {
+  it.each([
+    ['0', 0],
+    ['3', 3],
+    ['42', 42],
+  ])('child exits %s', async (code, expected) => {
     const run = await start(['--', 'fake-child'], { FAKE_EXIT: code });
     const { code: exitCode, lastCode, logs } = await finished(run);
     expect(exitCode).toBe(expected);
@@ -40,7 +44,10 @@ describe('exit codes pass through', () => {
     expect(logs.find((l) => l.event === 'child.exit')).toMatchObject({ code: expected, signal: null });
   });
 
-  it.each([['SIGKILL', 137], ['SIGUSR2', 140]])('child killed by %s -> 128+N', async (signal, expected) => {
+  it.each([
+    ['SIGKILL', 137],
+    ['SIGUSR2', 140],
+  ])('child killed by %s -> 128+N', async (signal, expected) => {
     const run = await start(['--', 'fake-child'], { FAKE_DIE_BY: signal });
     const { code, logs } = await finished(run);
     expect(code).toBe(expected);
@@ -54,7 +61,7 @@ describe('exit codes pass through', () => {
     const failure = result.logs.find((l) => l.event === 'child.spawn_failed')!;
     expect(failure.msg).toContain('no-such-program-xyz');
     expect(failure.msg).toContain('PATH=');
-        run = await start(['--', '/etc/passwd'], {});
+    run = await start(['--', '/etc/passwd'], {});
     result = await finished(run);
     expect(result.code).toBe(126);
   });
@@ -101,7 +108,8 @@ describe('configuration and command line', () => {
     expect(run.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
     run = await start(['--help'], {});
     expect((await run.exited).code).toBe(0);
-    for (const name of ['CELERY_CONCURRENCY', 'WSGI_APP', 'STOP_TIMEOUT', 'CELERY_BEAT_SCHEDULE', 'SIGHUP']) expect(run.stdout()).toContain(name);
+    for (const name of ['CELERY_CONCURRENCY', 'WSGI_APP', 'STOP_TIMEOUT', 'CELERY_BEAT_SCHEDULE', 'SIGHUP'])
+      expect(run.stdout()).toContain(name);
   });
 
   it('variables the supervisor does not own reach the program untouched, and never its log', async () => {
@@ -135,14 +143,25 @@ describe('configuration and command line', () => {
     const run = await start(['--check'], { WORKER: 'hunter2-secret', CELERY_CONCURENCY: '8' });
     await finished(run);
     const misses = run.logs().filter((l) => l.event === 'config.near_miss');
-    expect(misses.map((l) => [l.variable, l.did_you_mean])).toEqual(expect.arrayContaining([['WORKER', 'WORKERS'], ['CELERY_CONCURENCY', 'CELERY_CONCURRENCY']]));
+    expect(misses.map((l) => [l.variable, l.did_you_mean])).toEqual(
+      expect.arrayContaining([
+        ['WORKER', 'WORKERS'],
+        ['CELERY_CONCURENCY', 'CELERY_CONCURRENCY'],
+      ]),
+    );
     expect(run.stderr()).not.toContain('hunter2-secret');
   });
 });
 
 describe('stopping', () => {
-  it('TERM: exactly one TERM to the leader, none to the rest of the group; the child\'s code is returned', async () => {
-    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:7', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' });
+  it("TERM: exactly one TERM to the leader, none to the rest of the group; the child's code is returned", async () => {
+    const run = await start(['--', 'fake-child'], {
+      FAKE_ON_TERM: 'exit:7',
+      FAKE_GRANDCHILDREN: '2',
+      FAKE_GRANDCHILD_ON_TERM: 'exit:0',
+      STOP_TIMEOUT: '1',
+      ESCALATION_GRACE: '1',
+    });
     await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
@@ -152,7 +171,9 @@ describe('stopping', () => {
     // The grandchildren got nothing until the leader was gone: then the deadline took them (TERM to the group).
     const leaderExit = events.find((e) => e.role === 'leader' && e.event === 'exit')!;
     expect(events.filter((e) => e.role === 'grandchild' && e.event === 'signal').every((e) => e.t >= leaderExit.t)).toBe(true);
-    expect(logs.map((l) => l.event)).toEqual(expect.arrayContaining(['signal.received', 'shutdown.graceful', 'child.exit', 'group.wait', 'supervisor.exit']));
+    expect(logs.map((l) => l.event)).toEqual(
+      expect.arrayContaining(['signal.received', 'shutdown.graceful', 'child.exit', 'group.wait', 'supervisor.exit']),
+    );
   });
 
   it('repeated stop requests: one TERM reaches the leader, and the deadline is not reset', async () => {
@@ -177,7 +198,12 @@ describe('stopping', () => {
   });
 
   it('a child that ignores TERM is escalated to SIGKILL of the whole group', async () => {
-    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    const run = await start(['--', 'fake-child'], {
+      FAKE_ON_TERM: 'ignore',
+      FAKE_GRANDCHILDREN: '2',
+      STOP_TIMEOUT: '0.5',
+      ESCALATION_GRACE: '0.5',
+    });
     await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
@@ -186,7 +212,7 @@ describe('stopping', () => {
     expect(kill.target).toBe('group');
   });
 
-  it('the leader exits but its group lingers: the supervisor waits, then kills the group, then exits with the leader\'s code', async () => {
+  it("the leader exits but its group lingers: the supervisor waits, then kills the group, then exits with the leader's code", async () => {
     const run = await start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
     await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM'); // leader exits 0 on TERM, grandchildren ignore TERM
@@ -209,9 +235,16 @@ describe('stopping', () => {
   });
 });
 
-describe('each role\'s signal policy reaches the real argv\'s program', () => {
+describe("each role's signal policy reaches the real argv's program", () => {
   async function policyRun(role: string, env: Record<string, string>, send: NodeJS.Signals[], expectLeader: string[]) {
-    const run = await start([], { ROLE: role, FAKE_GRANDCHILDREN: '1', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '2', ESCALATION_GRACE: '1', ...env });
+    const run = await start([], {
+      ROLE: role,
+      FAKE_GRANDCHILDREN: '1',
+      FAKE_GRANDCHILD_ON_TERM: 'exit:0',
+      STOP_TIMEOUT: '2',
+      ESCALATION_GRACE: '1',
+      ...env,
+    });
     await waitForRecord(w.record, readyCount(2));
     for (const signal of send) {
       run.signal(signal);
@@ -225,14 +258,23 @@ describe('each role\'s signal policy reaches the real argv\'s program', () => {
   }
 
   it('web: HUP, TTIN, TTOU, USR1 go to the gunicorn master; USR2 and WINCH are dropped', async () => {
-    const { logs } = await policyRun('web', {}, ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'], ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1']);
+    const { logs } = await policyRun(
+      'web',
+      {},
+      ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'],
+      ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'],
+    );
     expect(logs.filter((l) => l.event === 'signal.dropped').map((l) => l.signal)).toEqual(['SIGUSR2', 'SIGWINCH']);
     expect(logs.find((l) => l.event === 'child.spawn')!.argv).toContain('--graceful-timeout');
   });
 
   it('worker: only USR1 reaches the celery main process; the pool (grandchild) gets nothing', async () => {
     const { events } = await policyRun('worker', {}, ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'], ['SIGUSR1']);
-    expect(events.filter((e) => e.role === 'grandchild' && e.event === 'signal' && e.t < events.find((x) => x.role === 'leader' && x.event === 'exit')!.t)).toEqual([]);
+    expect(
+      events.filter(
+        (e) => e.role === 'grandchild' && e.event === 'signal' && e.t < events.find((x) => x.role === 'leader' && x.event === 'exit')!.t,
+      ),
+    ).toEqual([]);
   });
 
   it('beat: QUIT becomes TERM, so the schedule is saved; everything else is dropped', async () => {
@@ -269,7 +311,13 @@ describe('each role\'s signal policy reaches the real argv\'s program', () => {
   });
 
   it('worker escalation: QUIT to the main process only (cold shutdown), then SIGKILL to the group', async () => {
-    const run = await start([], { ROLE: 'worker', FAKE_ON_TERM: 'ignore', FAKE_GRANDCHILDREN: '1', STOP_TIMEOUT: '0.5', ESCALATION_GRACE: '0.5' });
+    const run = await start([], {
+      ROLE: 'worker',
+      FAKE_ON_TERM: 'ignore',
+      FAKE_GRANDCHILDREN: '1',
+      STOP_TIMEOUT: '0.5',
+      ESCALATION_GRACE: '0.5',
+    });
     await waitForRecord(w.record, readyCount(2));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
@@ -277,13 +325,20 @@ describe('each role\'s signal policy reaches the real argv\'s program', () => {
     const events = readRecord(w.record);
     expect(signalsOf(events)).toEqual(['SIGTERM', 'SIGQUIT']);
     expect(signalsOf(events, 'grandchild')).toEqual([]);
-    expect(logs.filter((l) => l.event === 'shutdown.escalate').map((l) => `${l.signal}:${l.target}`)).toEqual(['SIGQUIT:leader', 'SIGKILL:group']);
+    expect(logs.filter((l) => l.event === 'shutdown.escalate').map((l) => `${l.signal}:${l.target}`)).toEqual([
+      'SIGQUIT:leader',
+      'SIGKILL:group',
+    ]);
   });
 });
 
 describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 10001', () => {
   it('TERM to PID 1 reaches the leader exactly once and never the rest of its group', async () => {
-    const run = await start(['--', 'fake-child'], { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' }, { pidNamespace: true, uid: 10001 });
+    const run = await start(
+      ['--', 'fake-child'],
+      { FAKE_ON_TERM: 'exit:0', FAKE_GRANDCHILDREN: '2', FAKE_GRANDCHILD_ON_TERM: 'exit:0', STOP_TIMEOUT: '1', ESCALATION_GRACE: '1' },
+      { pidNamespace: true, uid: 10001 },
+    );
     await waitForRecord(w.record, readyCount(3));
     run.signal('SIGTERM');
     const { code, logs } = await finished(run);
@@ -310,7 +365,11 @@ describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 100
   });
 
   it('an internal error kills the whole group and exits 70 with one JSON error line', async () => {
-    const run = await start(['--', 'fake-child'], { FAKE_GRANDCHILDREN: '2', EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn' }, { pidNamespace: true, uid: 10001 });
+    const run = await start(
+      ['--', 'fake-child'],
+      { FAKE_GRANDCHILDREN: '2', EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn' },
+      { pidNamespace: true, uid: 10001 },
+    );
     const { code, logs } = await finished(run);
     expect(code).toBe(70);
     expect(logs.filter((l) => l.event === 'supervisor.error')).toHaveLength(1);

@@ -36,8 +36,13 @@ describe('liveness', () => {
     const hb = { heartbeatMaxAgeMs: 60_000 };
     expect(liveness({ ...running, ...hb }).reason).toBe('no heartbeat since the program started');
     expect(liveness({ ...running, ...hb, heartbeatAgeMs: 60_000 }).ok).toBe(true);
-    expect(liveness({ ...running, ...hb, heartbeatAgeMs: 60_001 })).toMatchObject({ ok: false, reason: 'heartbeat is 60 s old (at most 60 s)' });
-    expect(liveness({ ...running, ...hb, heartbeatAgeMs: 5, leader: 'T' }).ok, 'a fresh heartbeat does not hide a stopped process').toBe(false);
+    expect(liveness({ ...running, ...hb, heartbeatAgeMs: 60_001 })).toMatchObject({
+      ok: false,
+      reason: 'heartbeat is 60 s old (at most 60 s)',
+    });
+    expect(liveness({ ...running, ...hb, heartbeatAgeMs: 5, leader: 'T' }).ok, 'a fresh heartbeat does not hide a stopped process').toBe(
+      false,
+    );
   });
 });
 
@@ -119,7 +124,7 @@ describe('probe variables', () => {
     const web = loadPlan({ ROLE: 'web', PORT: '8081', PROBE_PORT: '9000' });
     expect(web.ok && web.plan.listenPort).toBe(8081);
   });
-  it('refuse a heartbeat without a probe port, the program\'s own port, exec mode and bad values, one line each', () => {
+  it("refuse a heartbeat without a probe port, the program's own port, exec mode and bad values, one line each", () => {
     expect(problems({ ROLE: 'worker', PROBE_HEARTBEAT_FILE: '/tmp/hb' })).toEqual([
       expect.objectContaining({ variable: 'PROBE_HEARTBEAT_FILE', value: '/tmp/hb', expected: expect.stringContaining('PROBE_PORT') }),
     ]);
@@ -129,6 +134,9 @@ describe('probe variables', () => {
     expect(problems({ ROLE: 'web', PROBE_PORT: '9000', SUPERVISOR_MODE: 'exec' })).toEqual([
       expect.objectContaining({ variable: 'PROBE_PORT', expected: expect.stringContaining('SUPERVISOR_MODE=exec') }),
     ]);
-    expect(problems({ ROLE: 'beat', PROBE_PORT: '0', PROBE_HEARTBEAT_MAX_AGE: 'soon' }).map((p) => p.variable)).toEqual(['PROBE_PORT', 'PROBE_HEARTBEAT_MAX_AGE']);
+    expect(problems({ ROLE: 'beat', PROBE_PORT: '0', PROBE_HEARTBEAT_MAX_AGE: 'soon' }).map((p) => p.variable)).toEqual([
+      'PROBE_PORT',
+      'PROBE_HEARTBEAT_MAX_AGE',
+    ]);
   });
 });

@@ -18,7 +18,9 @@ async function builtinsLoaded(env: Record<string, string>): Promise<string[]> {
     preload,
     `if (/supervisor\\.js$/.test(process.argv[1] ?? '')) process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
   );
-  const sup = await startSupervisor(['--', 'fake-child'], { env: { ...w.env, FAKE_EXIT: '0', NODE_OPTIONS: `--require ${preload}`, ...env } });
+  const sup = await startSupervisor(['--', 'fake-child'], {
+    env: { ...w.env, FAKE_EXIT: '0', NODE_OPTIONS: `--require ${preload}`, ...env },
+  });
   expect((await sup.exited).code).toBe(0);
   return (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule '));
 }

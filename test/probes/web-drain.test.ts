@@ -41,12 +41,18 @@ describe('web probes during a real drain', () => {
     expect((await inFlight).status, 'the request in flight').toBe(200);
     expect((await container.waitExit(30_000)).code).toBe(0);
     const events = container.events();
-    expect(events.some((e) => e.event === 'shutdown.escalate'), 'no escalation').toBe(false);
-    expect(events.filter((e) => e.event === 'probe.failing'), 'a stop is not a probe failure').toEqual([]);
+    expect(
+      events.some((e) => e.event === 'shutdown.escalate'),
+      'no escalation',
+    ).toBe(false);
+    expect(
+      events.filter((e) => e.event === 'probe.failing'),
+      'a stop is not a probe failure',
+    ).toEqual([]);
   });
 });
 
-describe('web readiness waits for the program\'s port', () => {
+describe("web readiness waits for the program's port", () => {
   it('is 503 while nothing accepts on PORT and 200 once something does; liveness passes meanwhile', async () => {
     const w = world();
     const [appPort, probePort] = [await freePort(), await freePort()];
@@ -54,7 +60,11 @@ describe('web readiness waits for the program\'s port', () => {
     let listener: net.Server | undefined;
     try {
       await sup.waitForLog((l) => l.event === 'child.spawn');
-      expect(await probeAnswer(probePort, '/ready')).toMatchObject({ status: 503, phase: 'running', reason: expect.stringContaining('does not accept') });
+      expect(await probeAnswer(probePort, '/ready')).toMatchObject({
+        status: 503,
+        phase: 'running',
+        reason: expect.stringContaining('does not accept'),
+      });
       expect(await probeAnswer(probePort, '/live')).toMatchObject({ status: 200, phase: 'running' });
       await sup.waitForLog((l) => l.event === 'probe.failing' && l.probe === 'ready');
 

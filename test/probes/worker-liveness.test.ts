@@ -30,8 +30,13 @@ describe('worker liveness on real celery', () => {
       name: 'probes-worker-sigstop',
       runner: 'supervisor',
       env: {
-        ROLE: 'worker', CELERY_BROKER_URL: redis.url, CELERY_CONCURRENCY: '1', STOP_TIMEOUT: '30',
-        PROBE_PORT: String(probePort), PROBE_HEARTBEAT_FILE: heartbeat, PROBE_HEARTBEAT_MAX_AGE: '8',
+        ROLE: 'worker',
+        CELERY_BROKER_URL: redis.url,
+        CELERY_CONCURRENCY: '1',
+        STOP_TIMEOUT: '30',
+        PROBE_PORT: String(probePort),
+        PROBE_HEARTBEAT_FILE: heartbeat,
+        PROBE_HEARTBEAT_MAX_AGE: '8',
       },
     });
     await container.waitOutput(/celery@\S+ ready\./, 30_000);
@@ -42,8 +47,17 @@ describe('worker liveness on real celery', () => {
     expect(leader.cmdline).toContain('celery');
     process.kill(leader.pid, 'SIGSTOP');
     try {
-      await waitFor('the kernel reports the main process stopped', async () => (await probeAnswer(probePort, '/live')).status === 503, 5000, 50);
-      expect(await probeAnswer(probePort, '/live')).toMatchObject({ status: 503, phase: 'running', reason: expect.stringContaining('stopped') });
+      await waitFor(
+        'the kernel reports the main process stopped',
+        async () => (await probeAnswer(probePort, '/live')).status === 503,
+        5000,
+        50,
+      );
+      expect(await probeAnswer(probePort, '/live')).toMatchObject({
+        status: 503,
+        phase: 'running',
+        reason: expect.stringContaining('stopped'),
+      });
       expect((await probeAnswer(probePort, '/ready')).status).toBe(503);
     } finally {
       process.kill(leader.pid, 'SIGCONT');
@@ -80,12 +94,21 @@ describe('heartbeat age', () => {
       writeFileSync(heartbeat, '');
       expect(await probeAnswer(probePort, '/live')).toMatchObject({ status: 200, phase: 'running' });
       await sleep(3500);
-      expect(await probeAnswer(probePort, '/live')).toMatchObject({ status: 503, reason: expect.stringMatching(/^heartbeat is \d+ s old \(at most 3 s\)$/) });
+      expect(await probeAnswer(probePort, '/live')).toMatchObject({
+        status: 503,
+        reason: expect.stringMatching(/^heartbeat is \d+ s old \(at most 3 s\)$/),
+      });
       writeFileSync(heartbeat, '');
       expect(await probeAnswer(probePort, '/live')).toMatchObject({ status: 200 });
-      const changes = () => sup.logs().filter((l) => l.event === 'probe.failing' || l.event === 'probe.passing').map((l) => l.event);
+      const changes = () =>
+        sup
+          .logs()
+          .filter((l) => l.event === 'probe.failing' || l.event === 'probe.passing')
+          .map((l) => l.event);
       // The log line is written before the answer, but reaches this test through a pipe of its own.
-      await expect.poll(changes, { timeout: 5000, message: 'one line per change' }).toEqual(['probe.failing', 'probe.passing', 'probe.failing', 'probe.passing']);
+      await expect
+        .poll(changes, { timeout: 5000, message: 'one line per change' })
+        .toEqual(['probe.failing', 'probe.passing', 'probe.failing', 'probe.passing']);
     } finally {
       sup.signal('SIGTERM');
       await sup.exited;
@@ -123,7 +146,9 @@ describe('liveness after the program exited', () => {
     const w = world({ FAKE_GRANDCHILDREN: '1', FAKE_EXIT: '0' });
     const probePort = await freePort();
     // The grandchild ignores TERM: it is SIGKILLed ESCALATION_GRACE after the deadline, and the supervisor exits.
-    const sup = await startSupervisor(['--', 'fake-child'], { env: { ...w.env, PROBE_PORT: String(probePort), STOP_TIMEOUT: '4', ESCALATION_GRACE: '1' } });
+    const sup = await startSupervisor(['--', 'fake-child'], {
+      env: { ...w.env, PROBE_PORT: String(probePort), STOP_TIMEOUT: '4', ESCALATION_GRACE: '1' },
+    });
     try {
       await sup.waitForLog((l) => l.event === 'group.wait');
       expect(await probeAnswer(probePort, '/live')).toMatchObject({ status: 503, phase: 'exited', reason: 'the program exited' });

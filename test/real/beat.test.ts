@@ -15,7 +15,6 @@ import { VERSION_SETS, outputOf, type VersionSet } from '../support/real/version
 
 useContainerCleanup(); // containers, redis-servers and temp directories after each test
 
-
 /** The periodic-task entries beat saved in its shelve file, read back with the same set's Python (dbm formats differ). */
 function savedEntries(versions: VersionSet, workdir: string): Record<string, number> {
   const script = [
@@ -56,8 +55,14 @@ describe.each(VERSION_SETS)('$name: scenario 6 — beat', (versions: VersionSet)
 
     await runBeatOnce(`${versions.name}-s6-beat-first`, workdir, redis, 0);
     const files = fs.readdirSync(workdir);
-    expect(files.some((f) => f.startsWith('celerybeat-schedule')), `schedule file in ${files.join(', ')}`).toBe(true);
-    expect(files.filter((f) => /\.pid$/.test(f)), 'no pidfile').toEqual([]);
+    expect(
+      files.some((f) => f.startsWith('celerybeat-schedule')),
+      `schedule file in ${files.join(', ')}`,
+    ).toBe(true);
+    expect(
+      files.filter((f) => /\.pid$/.test(f)),
+      'no pidfile',
+    ).toEqual([]);
     const firstRuns = savedEntries(versions, workdir).tick ?? 0;
     expect(firstRuns, 'tick runs saved on SIGTERM').toBeGreaterThan(0);
 

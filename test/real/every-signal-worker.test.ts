@@ -44,17 +44,29 @@ describe('ROLE=worker, a real celery worker with task slow in flight', () => {
       container.signal(signal, 2);
       await sleep(50);
     }
-    const received = () => new Set(container.events().filter((e) => e.event === 'signal.received').map((e) => e.signal as HandledSignal));
+    const received = () =>
+      new Set(
+        container
+          .events()
+          .filter((e) => e.event === 'signal.received')
+          .map((e) => e.signal as HandledSignal),
+      );
     await waitFor('every signal logged as received', () => NOT_A_STOP.every((s) => received().has(s)), 15_000, 50);
     const events = container.events();
     expect(container.running, 'the worker still runs').toBe(true);
     expect(await taskState(redis, id), 'the task still runs').toBe('STARTED');
     expect(Date.now() - started, 'all signals arrived while the task ran').toBeLessThan(TASK_SECONDS * 1000);
-    expect(events.filter((e) => e.event.startsWith('shutdown.')), 'no stop began').toEqual([]);
+    expect(
+      events.filter((e) => e.event.startsWith('shutdown.')),
+      'no stop began',
+    ).toEqual([]);
     for (const signal of NOT_A_STOP) {
       const rule = worker.policy.rules[signal];
       const outcome = rule.action === 'forward' ? 'signal.forwarded' : 'signal.dropped';
-      expect(events.some((e) => e.event === outcome && e.signal === signal), `${signal}: ${outcome}`).toBe(true);
+      expect(
+        events.some((e) => e.event === outcome && e.signal === signal),
+        `${signal}: ${outcome}`,
+      ).toBe(true);
     }
 
     container.signal('SIGTERM');

@@ -32,12 +32,17 @@ describe('requirements.txt pins the releases the trixie row runs', () => {
     const pinned = pins();
     const installed = JSON.parse(
       outputOf(TRIXIE, [
-        'python3', '-c',
+        'python3',
+        '-c',
         'import importlib.metadata as m, json, sys; print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))',
         ...pinned.keys(),
       ]),
     ) as Record<string, string>;
-    const header = fs.readFileSync(path.join(ROOT, 'requirements.txt'), 'utf8').split('\n').filter((l) => l.startsWith('#')).join('\n');
+    const header = fs
+      .readFileSync(path.join(ROOT, 'requirements.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .join('\n');
     for (const [name, version] of pinned) {
       if (KNOWN_DIFFERENCES.includes(name)) {
         expect(installed[name], `${name} differs`).not.toBe(version);

@@ -28,8 +28,14 @@ describe(`trixie: worker_soft_shutdown_timeout=${SOFT_SHUTDOWN_TIMEOUT}`, () => 
 
   it('ESCALATION_GRACE shorter than the soft shutdown: SIGKILL during the sleep, the messages stay unacked (not back in the queue)', async () => {
     const o = await workerStopWithTasksInFlight({
-      name: 'trixie-soft-shutdown-short-grace', runner: 'supervisor', versions: TRIXIE,
-      tasks: 2, seconds: 60, concurrency: 2, env: env(2), exitDeadlineMs: 40_000,
+      name: 'trixie-soft-shutdown-short-grace',
+      runner: 'supervisor',
+      versions: TRIXIE,
+      tasks: 2,
+      seconds: 60,
+      concurrency: 2,
+      env: env(2),
+      exitDeadlineMs: 40_000,
     });
     expect(o.container.output, 'celery announced the soft shutdown').toMatch(/Initiating Soft Shutdown/);
     expect(o.events.map((e) => `${e.event}:${e.signal ?? ''}`)).toContain('shutdown.escalate:SIGKILL');
@@ -39,8 +45,14 @@ describe(`trixie: worker_soft_shutdown_timeout=${SOFT_SHUTDOWN_TIMEOUT}`, () => 
 
   it(`ESCALATION_GRACE = soft shutdown + 2 s: the tasks are cancelled after the sleep and their messages restored`, async () => {
     const o = await workerStopWithTasksInFlight({
-      name: 'trixie-soft-shutdown-covered', runner: 'supervisor', versions: TRIXIE,
-      tasks: 2, seconds: 60, concurrency: 2, env: env(SOFT_SHUTDOWN_TIMEOUT + 2), exitDeadlineMs: 40_000,
+      name: 'trixie-soft-shutdown-covered',
+      runner: 'supervisor',
+      versions: TRIXIE,
+      tasks: 2,
+      seconds: 60,
+      concurrency: 2,
+      env: env(SOFT_SHUTDOWN_TIMEOUT + 2),
+      exitDeadlineMs: 40_000,
     });
     expect(o.container.output).toMatch(/Initiating Soft Shutdown/);
     expect(o.events.map((e) => `${e.event}:${e.signal ?? ''}`)).not.toContain('shutdown.escalate:SIGKILL');

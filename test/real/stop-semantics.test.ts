@@ -10,16 +10,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useContainerCleanup } from '../support/real/container.js';
 import { type Row, versionsOf, webRow, workerRow, writeReport } from '../support/real/report.js';
 import { buildTimes } from '../support/real/rootfs.js';
-import { type StopObservation, type WebObservation, webStopWithRequestsInFlight, type WorkerObservation, workerStopWithTasksInFlight } from '../support/real/scenarios.js';
+import {
+  type StopObservation,
+  type WebObservation,
+  webStopWithRequestsInFlight,
+  type WorkerObservation,
+  workerStopWithTasksInFlight,
+} from '../support/real/scenarios.js';
 import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 
 useContainerCleanup();
 
 const rows = new Map<string, Row>();
 const ROW_ORDER = [
-  '1/start.sh', '1/supervisor', '2/start.sh', '2/supervisor',
-  '4/start.sh', '4/supervisor', '4d/start.sh', '4d/supervisor',
-  '5/start.sh', '5/supervisor', '5c1/supervisor', '5c8/supervisor',
+  '1/start.sh',
+  '1/supervisor',
+  '2/start.sh',
+  '2/supervisor',
+  '4/start.sh',
+  '4/supervisor',
+  '4d/start.sh',
+  '4d/supervisor',
+  '5/start.sh',
+  '5/supervisor',
+  '5c1/supervisor',
+  '5c8/supervisor',
 ];
 
 // Budgets of the over-budget scenarios (2 and 5), small to keep the suite fast.
@@ -45,8 +60,14 @@ function expectSupervisorEndedCleanly(o: StopObservation): void {
   const events = o.events;
   expect(events.at(-1)?.event, 'last log line is supervisor.exit').toBe('supervisor.exit');
   expect(events.at(-1)?.code, 'supervisor.exit code = container exit code').toBe(o.exit.code);
-  expect(events.filter((e) => e.event === 'shutdown.graceful'), 'graceful signal sent exactly once').toHaveLength(1);
-  expect(o.aliveAfter.map((p) => `${p.nsPid} ${p.cmdline}`), 'nothing of the group alive afterwards').toEqual([]);
+  expect(
+    events.filter((e) => e.event === 'shutdown.graceful'),
+    'graceful signal sent exactly once',
+  ).toHaveLength(1);
+  expect(
+    o.aliveAfter.map((p) => `${p.nsPid} ${p.cmdline}`),
+    'nothing of the group alive afterwards',
+  ).toEqual([]);
 }
 
 const restored = (o: WorkerObservation) => (o.restoreMs === undefined ? 'never' : `${o.restoreMs} ms`);
@@ -79,7 +100,8 @@ describe.each(VERSION_SETS)('$name', (versions: VersionSet) => {
   beforeAll(async () => {
     await versions.prepare();
     const built = buildTimes.get(versions.name);
-    if (built) console.info(`[stop-semantics] ${versions.name}: root filesystem built in ${(built / 1000).toFixed(0)} s (cached from now on)`);
+    if (built)
+      console.info(`[stop-semantics] ${versions.name}: root filesystem built in ${(built / 1000).toFixed(0)} s (cached from now on)`);
   }, 1_500_000);
 
   describe('scenario 1 — web: /slow?s=3 requests in flight, SIGTERM to PID 1', () => {
@@ -108,15 +130,31 @@ describe.each(VERSION_SETS)('$name', (versions: VersionSet) => {
     it(`supervisor (STOP_TIMEOUT=${STOP_TIMEOUT}, ESCALATION_GRACE=${WEB_GRACE}): escalates as logged, exits within the budget, nothing left`, async () => {
       const o = await webStopWithRequestsInFlight({ ...options, name: name('s2-web-supervisor'), runner: 'supervisor', versions });
       const escalate = escalation(o);
-      record('2/supervisor', webRow('2 web over budget', o, `escalation: ${escalate ? `${escalate.signal} to ${escalate.target} after ${escalate.after_ms} ms` : 'none'}`));
+      record(
+        '2/supervisor',
+        webRow(
+          '2 web over budget',
+          o,
+          `escalation: ${escalate ? `${escalate.signal} to ${escalate.target} after ${escalate.after_ms} ms` : 'none'}`,
+        ),
+      );
       expect(escalate, 'shutdown.escalate logged').toBeDefined();
       expect(o.exit.stopMs!).toBeLessThan((STOP_TIMEOUT + WEB_GRACE) * 1000 + SLACK_MS);
       expectSupervisorEndedCleanly(o);
     }, 90_000);
 
     it('old start.sh (baseline, recorded; the "kubelet" SIGKILLs PID 1 at the same budget + 1 s)', async () => {
-      const o = await webStopWithRequestsInFlight({ ...options, name: name('s2-web-start.sh'), runner: 'start.sh', versions, kubeletGraceMs: kubeletGraceMs(WEB_GRACE) });
-      record('2/start.sh', webRow('2 web over budget', o, `terminationGracePeriodSeconds simulated: ${kubeletGraceMs(WEB_GRACE) / 1000} s`));
+      const o = await webStopWithRequestsInFlight({
+        ...options,
+        name: name('s2-web-start.sh'),
+        runner: 'start.sh',
+        versions,
+        kubeletGraceMs: kubeletGraceMs(WEB_GRACE),
+      });
+      record(
+        '2/start.sh',
+        webRow('2 web over budget', o, `terminationGracePeriodSeconds simulated: ${kubeletGraceMs(WEB_GRACE) / 1000} s`),
+      );
       expect(o.responses).toHaveLength(1);
     }, 90_000);
   });
@@ -140,7 +178,7 @@ describe.each(VERSION_SETS)('$name', (versions: VersionSet) => {
     }, 90_000);
   });
 
-  describe('scenario 4d — worker with celery\'s defaults (acks_late=False): plain_slow(4) tasks in flight, SIGTERM to PID 1', () => {
+  describe("scenario 4d — worker with celery's defaults (acks_late=False): plain_slow(4) tasks in flight, SIGTERM to PID 1", () => {
     const options = { tasks: 2, seconds: 4, concurrency: 2, task: 'plain_slow' as const, exitDeadlineMs: 40_000 };
 
     it('supervisor: every task SUCCESS, none lost, exit 0', async () => {
@@ -165,36 +203,68 @@ describe.each(VERSION_SETS)('$name', (versions: VersionSet) => {
     it(`supervisor (STOP_TIMEOUT=${STOP_TIMEOUT}, ESCALATION_GRACE=${WORKER_GRACE}): escalates, acks_late messages are back in the queue, nothing lost or left`, async () => {
       const o = await workerStopWithTasksInFlight({ ...options, name: name('s5-worker-supervisor'), runner: 'supervisor', versions });
       const escalate = escalation(o);
-      record('5/supervisor', workerRow('5 worker over budget', o, `${escalationNote(o)}; restored ${restored(o)} after it; LLEN celery = ${o.queueLength}`));
+      record(
+        '5/supervisor',
+        workerRow('5 worker over budget', o, `${escalationNote(o)}; restored ${restored(o)} after it; LLEN celery = ${o.queueLength}`),
+      );
       expect(escalate, 'shutdown.escalate logged').toBeDefined();
       expectColdStop(o, options.tasks);
       expect(o.exit.stopMs!).toBeLessThan((STOP_TIMEOUT + WORKER_GRACE) * 1000 + SLACK_MS);
     }, 90_000);
 
     it('old start.sh (baseline, recorded; the "kubelet" SIGKILLs PID 1 at the same budget + 1 s)', async () => {
-      const o = await workerStopWithTasksInFlight({ ...options, name: name('s5-worker-start.sh'), runner: 'start.sh', versions, kubeletGraceMs: kubeletGraceMs(WORKER_GRACE) });
-      record('5/start.sh', workerRow('5 worker over budget', o, `terminationGracePeriodSeconds simulated: ${kubeletGraceMs(WORKER_GRACE) / 1000} s; LLEN celery = ${o.queueLength}`));
+      const o = await workerStopWithTasksInFlight({
+        ...options,
+        name: name('s5-worker-start.sh'),
+        runner: 'start.sh',
+        versions,
+        kubeletGraceMs: kubeletGraceMs(WORKER_GRACE),
+      });
+      record(
+        '5/start.sh',
+        workerRow(
+          '5 worker over budget',
+          o,
+          `terminationGracePeriodSeconds simulated: ${kubeletGraceMs(WORKER_GRACE) / 1000} s; LLEN celery = ${o.queueLength}`,
+        ),
+      );
       expect(o.ids).toHaveLength(options.tasks);
     }, 90_000);
 
     // The restore delay (hard-stop step -> every message back in the queue) at other pool sizes, with the
     // supervisor's default ESCALATION_GRACE: the default must cover it, or the messages stay unacked for the
     // broker's visibility timeout.
-    it.each([1, 8])('supervisor, concurrency %i, default ESCALATION_GRACE: every message restored before SIGKILL', async (concurrency) => {
-      const o = await workerStopWithTasksInFlight({
-        name: name(`s5-worker-c${concurrency}-supervisor`), runner: 'supervisor', versions,
-        tasks: concurrency, seconds: 60, concurrency, env: { STOP_TIMEOUT: String(STOP_TIMEOUT) }, exitDeadlineMs: 40_000,
-      });
-      record(`5c${concurrency}/supervisor`, workerRow(`5 worker over budget, concurrency ${concurrency}`, o, `${escalationNote(o)}; restored ${restored(o)} after it; default ESCALATION_GRACE`));
-      expectColdStop(o, concurrency);
-    }, 90_000);
+    it.each([1, 8])(
+      'supervisor, concurrency %i, default ESCALATION_GRACE: every message restored before SIGKILL',
+      async (concurrency) => {
+        const o = await workerStopWithTasksInFlight({
+          name: name(`s5-worker-c${concurrency}-supervisor`),
+          runner: 'supervisor',
+          versions,
+          tasks: concurrency,
+          seconds: 60,
+          concurrency,
+          env: { STOP_TIMEOUT: String(STOP_TIMEOUT) },
+          exitDeadlineMs: 40_000,
+        });
+        record(
+          `5c${concurrency}/supervisor`,
+          workerRow(
+            `5 worker over budget, concurrency ${concurrency}`,
+            o,
+            `${escalationNote(o)}; restored ${restored(o)} after it; default ESCALATION_GRACE`,
+          ),
+        );
+        expectColdStop(o, concurrency);
+      },
+      90_000,
+    );
   });
-
 });
 
 const TITLES: Record<string, string> = {
-  bookworm: 'Debian bookworm (the host\'s packages; celery 5.2, gunicorn 20.1)',
-  trixie: 'Debian trixie (the image\'s pinned lines; celery 5.5, gunicorn 23)',
+  bookworm: "Debian bookworm (the host's packages; celery 5.2, gunicorn 20.1)",
+  trixie: "Debian trixie (the image's pinned lines; celery 5.5, gunicorn 23)",
 };
 
 afterAll(() => {
@@ -208,8 +278,8 @@ afterAll(() => {
     })),
     [
       `Scenarios 1, 4 and 4d use the defaults (STOP_TIMEOUT=25, ESCALATION_GRACE=3); 2 and 5 use STOP_TIMEOUT=${STOP_TIMEOUT} with ESCALATION_GRACE=${WEB_GRACE} (web) / ${WORKER_GRACE} (worker); the concurrency 1 and 8 rows of 5 use STOP_TIMEOUT=${STOP_TIMEOUT} and the default ESCALATION_GRACE.`,
-      'The old start.sh has no stop budget of its own: in scenarios 2 and 5 the test plays the kubelet and SIGKILLs PID 1 one second after the supervisor\'s budget would have ended.',
-      'Worker runs: CELERY_CONCURRENCY equals the number of tasks, so every task is running (STARTED in the result backend) when SIGTERM arrives. Scenarios 4 and 5 use acks_late=True and reject_on_worker_lost=True (`slow`); 4d uses Celery\'s defaults (`plain_slow`: the message is acknowledged when the task starts), the configuration most apps run.',
+      "The old start.sh has no stop budget of its own: in scenarios 2 and 5 the test plays the kubelet and SIGKILLs PID 1 one second after the supervisor's budget would have ended.",
+      "Worker runs: CELERY_CONCURRENCY equals the number of tasks, so every task is running (STARTED in the result backend) when SIGTERM arrives. Scenarios 4 and 5 use acks_late=True and reject_on_worker_lost=True (`slow`); 4d uses Celery's defaults (`plain_slow`: the message is acknowledged when the task starts), the configuration most apps run.",
       '"restored … after it": from the hard-stop step (the supervisor\'s `shutdown.escalate` line) until every abandoned task\'s message was back in the queue, polled from Redis every 20 ms — the delay ESCALATION_GRACE must cover.',
     ],
   );

@@ -24,7 +24,11 @@ function gunicornWorkers(container: Container): Proc[] {
 
 /** The supervisor logged that it forwarded `signal` to the gunicorn master (the log line may trail the effect). */
 async function expectForwardedToLeader(container: Container, signal: string): Promise<void> {
-  const event = await waitFor(`signal.forwarded ${signal}`, () => container.events().find((e) => e.event === 'signal.forwarded' && e.signal === signal), 5000);
+  const event = await waitFor(
+    `signal.forwarded ${signal}`,
+    () => container.events().find((e) => e.event === 'signal.forwarded' && e.signal === signal),
+    5000,
+  );
   expect(event.target).toBe('leader');
 }
 

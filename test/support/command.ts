@@ -26,7 +26,9 @@ export interface CommandOptions {
 export class CommandError extends Error {
   readonly result: RunResult;
   constructor(argv: readonly string[], result: RunResult, reason: string) {
-    super(`${argv.join(' ')} ${reason} after ${result.ms} ms\n--- stdout (tail)\n${tail(result.stdout)}\n--- stderr (tail)\n${tail(result.stderr)}`);
+    super(
+      `${argv.join(' ')} ${reason} after ${result.ms} ms\n--- stdout (tail)\n${tail(result.stdout)}\n--- stderr (tail)\n${tail(result.stderr)}`,
+    );
     this.result = result;
   }
 }
@@ -51,7 +53,7 @@ export function startCommand(argv: readonly string[], options: CommandOptions = 
   const done = child.then((result) => {
     const outcome: RunResult = {
       code: result.exitCode ?? null,
-      signal: (result.signal) ?? null,
+      signal: result.signal ?? null,
       stdout: String(result.stdout ?? ''),
       stderr: String(result.stderr ?? ''),
       ms: Math.round(result.durationMs),

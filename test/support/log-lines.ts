@@ -59,7 +59,10 @@ export function readCollectedLines(dir = collectionDir()): CollectedLine[] {
     return [];
   }
   return files.flatMap((file) =>
-    readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).map((entry) => JSON.parse(entry) as CollectedLine),
+    readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((entry) => JSON.parse(entry) as CollectedLine),
   );
 }
 
@@ -156,13 +159,18 @@ export function loadLogSchema(file = SCHEMA_FILE): LogSchema {
       const event = (parsed as { event?: unknown }).event;
       const validate = typeof event === 'string' ? byEvent.get(event) : undefined;
       if (!validate) {
-        problems.push(`unknown event ${JSON.stringify(event)}: add it to ${relative(ROOT, file)} (one entry in oneOf) and to the README's Log table`);
+        problems.push(
+          `unknown event ${JSON.stringify(event)}: add it to ${relative(ROOT, file)} (one entry in oneOf) and to the README's Log table`,
+        );
         return problems;
       }
       if (!validate(parsed)) {
         for (const e of validate.errors ?? []) {
           const where = e.instancePath || '(line)';
-          const extra = e.keyword === 'unevaluatedProperties' ? ` ${JSON.stringify((e.params as { unevaluatedProperty: string }).unevaluatedProperty)}` : '';
+          const extra =
+            e.keyword === 'unevaluatedProperties'
+              ? ` ${JSON.stringify((e.params as { unevaluatedProperty: string }).unevaluatedProperty)}`
+              : '';
           problems.push(`${event}: ${where} ${e.message}${extra}`);
         }
       } else if (!whole(parsed)) {
@@ -192,7 +200,8 @@ export function checkCollectedLines(collected: CollectedLine[], schema = loadLog
     const problems = schema.check(line);
     const event = /"event":"([^"]*)"/.exec(line)?.[1] ?? '?';
     events.set(event, (events.get(event) ?? 0) + 1);
-    if (problems.length > 0) failures.push(`${problems.join('; ')}\n    from ${source}\n    ${line.length > 400 ? `${line.slice(0, 400)}…` : line}`);
+    if (problems.length > 0)
+      failures.push(`${problems.join('; ')}\n    from ${source}\n    ${line.length > 400 ? `${line.slice(0, 400)}…` : line}`);
   }
   return { lines: seen.size, sources: new Set(collected.map((c) => basename(c.source.split(' > ')[0]!))).size, events, failures };
 }

@@ -14,7 +14,9 @@ function read(file: string): string | undefined {
 /** Every pid in /proc right now. */
 export function allPids(): number[] {
   try {
-    return readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name)).map(Number);
+    return readdirSync('/proc')
+      .filter((name) => /^[0-9]+$/.test(name))
+      .map(Number);
   } catch {
     return [];
   }
@@ -229,7 +231,9 @@ export function procPicture(pid: number): string {
   for (const tid of threads) {
     const thread = stat(pid, Number(tid));
     const syscall = (read(`/proc/${pid}/task/${tid}/syscall`) ?? '?').trim().split(' ').slice(0, 3).join(' ');
-    lines.push(`  thread ${tid} (${thread?.comm ?? '?'}) ${thread?.state ?? '?'} wchan=${read(`/proc/${pid}/task/${tid}/wchan`) ?? '?'} syscall=${syscall}`);
+    lines.push(
+      `  thread ${tid} (${thread?.comm ?? '?'}) ${thread?.state ?? '?'} wchan=${read(`/proc/${pid}/task/${tid}/wchan`) ?? '?'} syscall=${syscall}`,
+    );
   }
   return lines.join('\n');
 }

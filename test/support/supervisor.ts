@@ -139,7 +139,11 @@ export async function exitOf(run: Running, ms: number, what: string, alive: () =
         `HANG (${what}): still running after ${ms} ms; /proc of the run and of every marked process:`,
         ...[...new Set([run.proc.pid!, ...alive()])].map(procPicture),
         'stderr tail:',
-        ...run.stderr().split('\n').slice(-25).map((line) => line.slice(0, 300)),
+        ...run
+          .stderr()
+          .split('\n')
+          .slice(-25)
+          .map((line) => line.slice(0, 300)),
       ].join('\n'),
     );
     throw error;

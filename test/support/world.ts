@@ -73,7 +73,10 @@ export interface RecordedEvent {
 /** What fake-child.mjs recorded so far (leader and grandchildren), in order. */
 export function readRecord(file: string): RecordedEvent[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedEvent);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RecordedEvent);
 }
 
 export function waitForRecord(file: string, predicate: (events: RecordedEvent[]) => boolean, timeoutMs = 20_000): Promise<RecordedEvent[]> {

@@ -18,7 +18,11 @@ describe('command line', () => {
   });
 
   it('a one-off command after --, kept verbatim', () => {
-    expect(parseArgs(['--', 'flask', '--app', 'x', '--', 'y'])).toEqual({ ok: true, mode: 'run', command: ['flask', '--app', 'x', '--', 'y'] });
+    expect(parseArgs(['--', 'flask', '--app', 'x', '--', 'y'])).toEqual({
+      ok: true,
+      mode: 'run',
+      command: ['flask', '--app', 'x', '--', 'y'],
+    });
     expect(parseArgs(['--print', '--', 'true'])).toEqual({ ok: true, mode: 'print', command: ['true'] });
   });
 
@@ -45,7 +49,7 @@ describe('exit codes', () => {
     expect(exitCodeOfChild(undefined, 'SIGSEGV')).toBe(139);
     expect(exitCodeOfChild(undefined, 'SIGQUIT')).toBe(131);
   });
-  it('the supervisor\'s own codes are distinct from each other', () => {
+  it("the supervisor's own codes are distinct from each other", () => {
     expect(new Set(Object.values(EXIT)).size).toBe(Object.values(EXIT).length);
     expect(EXIT).toMatchObject({ CONFIG: 78, INTERNAL: 70, USAGE: 64, NOT_FOUND: 127, NOT_EXECUTABLE: 126 });
   });

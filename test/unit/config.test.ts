@@ -3,7 +3,8 @@ import { loadPlan, knownVariables } from '../../src/plan/load.js';
 
 const OLD_START_SH = {
   web: 'gunicorn -w 1 -k gevent -b 0.0.0.0:8080 --worker-connections 100 --access-logfile - --error-logfile - --log-level info scripts.run_eveai_app:app',
-  worker: 'celery -A scripts.run_eveai_workers worker --loglevel=INFO --concurrency=2 --max-tasks-per-child=1000 --prefetch-multiplier=1 -O fair',
+  worker:
+    'celery -A scripts.run_eveai_workers worker --loglevel=INFO --concurrency=2 --max-tasks-per-child=1000 --prefetch-multiplier=1 -O fair',
   beat: 'celery -A scripts.run_eveai_workers beat --loglevel=INFO',
 };
 
@@ -49,7 +50,15 @@ describe('argv per role keeps every flag and default of the old start.sh', () =>
 
 describe('overrides reach the argv as canonical values', () => {
   it('web', () => {
-    const argv = plan({ ROLE: 'web', WORKERS: '4', WORKER_CLASS: 'gthread', PORT: '0900', WORKER_CONN: '250', LOGLEVEL: 'WARNING', WSGI_APP: 'app.main:create_app()' }).argv;
+    const argv = plan({
+      ROLE: 'web',
+      WORKERS: '4',
+      WORKER_CLASS: 'gthread',
+      PORT: '0900',
+      WORKER_CONN: '250',
+      LOGLEVEL: 'WARNING',
+      WSGI_APP: 'app.main:create_app()',
+    }).argv;
     expect(argv.join(' ')).toContain('-w 4 -k gthread -b 0.0.0.0:900 --worker-connections 250');
     expect(argv).toContain('warning');
     expect(argv.at(-1)).toBe('app.main:create_app()');
@@ -60,10 +69,28 @@ describe('overrides reach the argv as canonical values', () => {
   });
 
   it('worker with queues', () => {
-    const argv = plan({ ROLE: 'worker', CELERY_APP: 'eveai_workers.app', CELERY_LOGLEVEL: 'debug', CELERY_CONCURRENCY: '8', CELERY_MAX_TASKS_PER_CHILD: '50', CELERY_PREFETCH: '0', CELERY_QUEUES: 'embeddings, llm' }).argv;
+    const argv = plan({
+      ROLE: 'worker',
+      CELERY_APP: 'eveai_workers.app',
+      CELERY_LOGLEVEL: 'debug',
+      CELERY_CONCURRENCY: '8',
+      CELERY_MAX_TASKS_PER_CHILD: '50',
+      CELERY_PREFETCH: '0',
+      CELERY_QUEUES: 'embeddings, llm',
+    }).argv;
     expect(argv).toEqual([
-      'celery', '-A', 'eveai_workers.app', 'worker', '--loglevel=DEBUG', '--concurrency=8', '--max-tasks-per-child=50',
-      '--prefetch-multiplier=0', '-O', 'fair', '-Q', 'embeddings,llm',
+      'celery',
+      '-A',
+      'eveai_workers.app',
+      'worker',
+      '--loglevel=DEBUG',
+      '--concurrency=8',
+      '--max-tasks-per-child=50',
+      '--prefetch-multiplier=0',
+      '-O',
+      'fair',
+      '-Q',
+      'embeddings,llm',
     ]);
   });
 
@@ -81,7 +108,9 @@ describe('overrides reach the argv as canonical values', () => {
 
   it('timings are milliseconds', () => {
     expect(plan({ STOP_TIMEOUT: '0.5', DRAIN_DELAY: '5', ESCALATION_GRACE: '0' }).settings).toMatchObject({
-      stopTimeoutMs: 500, drainDelayMs: 5000, escalationGraceMs: 0,
+      stopTimeoutMs: 500,
+      drainDelayMs: 5000,
+      escalationGraceMs: 0,
     });
   });
 });
@@ -154,7 +183,7 @@ describe('invalid configuration: one problem per variable, naming value and expe
   });
 });
 
-describe('settings that silently break a worker\'s stop are refused', () => {
+describe("settings that silently break a worker's stop are refused", () => {
   it('REMAP_SIGTERM with any value is refused for ROLE=worker, its value never reported', () => {
     for (const value of ['SIGQUIT', 'SIGINT']) {
       const [problem] = problems({ ROLE: 'worker', REMAP_SIGTERM: value });
@@ -170,7 +199,11 @@ describe('settings that silently break a worker\'s stop are refused', () => {
   });
 
   it('is reported together with every other problem', () => {
-    expect(problems({ ROLE: 'worker', REMAP_SIGTERM: 'SIGQUIT', CELERY_CONCURRENCY: 'many' }).map((p) => p.variable).sort()).toEqual(['CELERY_CONCURRENCY', 'REMAP_SIGTERM']);
+    expect(
+      problems({ ROLE: 'worker', REMAP_SIGTERM: 'SIGQUIT', CELERY_CONCURRENCY: 'many' })
+        .map((p) => p.variable)
+        .sort(),
+    ).toEqual(['CELERY_CONCURRENCY', 'REMAP_SIGTERM']);
   });
 });
 
@@ -187,7 +220,7 @@ describe('advice on valid but risky values', () => {
     expect(warning!.advice).toMatch(/at least 2 s for ROLE=worker/);
   });
 
-  it('a worker stop budget that reaches Redis\'s visibility timeout is warned about', () => {
+  it("a worker stop budget that reaches Redis's visibility timeout is warned about", () => {
     const [warning] = advice({ ROLE: 'worker', STOP_TIMEOUT: '3598' });
     expect(warning).toMatchObject({ variable: 'STOP_TIMEOUT', value: '3598' });
     expect(warning!.advice).toMatch(/visibility_timeout .*3600 s.*runs twice/);
@@ -221,6 +254,8 @@ describe('near misses name the intended variable', () => {
   });
 
   it('every known variable is known', () => {
-    expect(knownVariables()).toEqual(expect.arrayContaining(['ROLE', 'PORT', 'CELERY_QUEUES', 'CELERY_BEAT_SCHEDULE', 'STOP_TIMEOUT', 'DRAIN_DELAY']));
+    expect(knownVariables()).toEqual(
+      expect.arrayContaining(['ROLE', 'PORT', 'CELERY_QUEUES', 'CELERY_BEAT_SCHEDULE', 'STOP_TIMEOUT', 'DRAIN_DELAY']),
+    );
   });
 });

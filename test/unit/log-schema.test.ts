@@ -13,7 +13,15 @@ import { StopTimeline, logStopSummary } from '../../src/supervise/stop-summary.j
 
 const schema = loadLogSchema();
 const line = (fields: Record<string, unknown>) =>
-  JSON.stringify({ level: 'info', time: '2026-12-04T05:00:00.000Z', pid: 2, hostname: 'web-1', name: 'eveai-supervisor', ...fields, msg: 'm' });
+  JSON.stringify({
+    level: 'info',
+    time: '2026-12-04T05:00:00.000Z',
+    pid: 2,
+    hostname: 'web-1',
+    name: 'eveai-supervisor',
+    ...fields,
+    msg: 'm',
+  });
 
 describe('the log line check', () => {
   it('accepts a documented event with its fields', () => {
@@ -35,9 +43,15 @@ describe('the log line check', () => {
   });
 
   it('a field the event does not have, a camelCase name, a wrong level or type, a missing field: each named', () => {
-    expect(schema.check(line({ event: 'child.spawn', child_pid: 7, argv: ['g'], extra: 1 }))).toEqual(['child.spawn: (line) must NOT have unevaluated properties "extra"']);
+    expect(schema.check(line({ event: 'child.spawn', child_pid: 7, argv: ['g'], extra: 1 }))).toEqual([
+      'child.spawn: (line) must NOT have unevaluated properties "extra"',
+    ]);
     expect(schema.check(line({ event: 'supervisor.exit', code: 0, stopTimeoutMs: 1 })).join()).toMatch(/stopTimeoutMs/);
-    expect(schema.check(line({ event: 'shutdown.escalate', level: 'info', signal: 'SIGKILL', target: 'group', child_pid: 7, after_ms: 1 })).join()).toMatch(/\/level must be equal to constant/);
+    expect(
+      schema
+        .check(line({ event: 'shutdown.escalate', level: 'info', signal: 'SIGKILL', target: 'group', child_pid: 7, after_ms: 1 }))
+        .join(),
+    ).toMatch(/\/level must be equal to constant/);
     expect(schema.check(line({ event: 'supervisor.exit', code: '0' })).join()).toMatch(/\/code must be integer/);
     expect(schema.check(line({ event: 'child.spawn', argv: ['g'] })).join()).toMatch(/must have required property 'child_pid'/);
     expect(schema.check('{"name":"eveai-supervisor",')[0]).toMatch(/^not JSON/);
@@ -45,7 +59,14 @@ describe('the log line check', () => {
 
   it('reports each invalid line once, with the test it came from', () => {
     const bad = line({ event: 'no.such' });
-    const report = checkCollectedLines([{ source: 'a.test.ts > x', line: bad }, { source: 'a.test.ts > x', line: bad }, { source: 'b.test.ts', line: line({ event: 'group.empty' }) }], schema);
+    const report = checkCollectedLines(
+      [
+        { source: 'a.test.ts > x', line: bad },
+        { source: 'a.test.ts > x', line: bad },
+        { source: 'b.test.ts', line: line({ event: 'group.empty' }) },
+      ],
+      schema,
+    );
     expect(report.lines).toBe(2);
     expect(report.failures).toHaveLength(1);
     expect(report.failures[0]).toContain('unknown event "no.such"');
@@ -55,12 +76,21 @@ describe('the log line check', () => {
   it('fails the whole vitest run when one collected line is invalid, and passes it when all are valid', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eveai-log-check-'));
     const nested = (logLine: string) =>
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', join(ROOT, 'test', 'fixtures', 'log-check', 'vitest.config.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, SUPERVISOR_LOG_LINES_DIR: dir, LOG_CHECK_LINE: logLine, NO_COLOR: '1' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
+          'run',
+          '--config',
+          join(ROOT, 'test', 'fixtures', 'log-check', 'vitest.config.ts'),
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, SUPERVISOR_LOG_LINES_DIR: dir, LOG_CHECK_LINE: logLine, NO_COLOR: '1' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
     try {
       const bad = nested(line({ event: 'probe.ready' }));
       expect(bad.status, bad.stdout + bad.stderr).toBe(1);
@@ -83,7 +113,10 @@ describe('one set of events: code, schema, README', () => {
   const rows = [...logSection.matchAll(/^\| `([a-z0-9_.]+)` \| (\w+) \|([^|]*)\|/gm)].map((m) => ({
     event: m[1]!,
     level: m[2]!,
-    fields: m[3]!.split(',').map((f) => f.trim()).filter(Boolean),
+    fields: m[3]!
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean),
   }));
   const sources = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[])
     .filter((file) => file.endsWith('.ts'))
@@ -95,11 +128,15 @@ describe('one set of events: code, schema, README', () => {
     expect([...logged].filter((event) => !schema.events.has(event))).toEqual([]);
   });
 
-  it('the README Log table lists exactly the schema\'s events, each with its level and fields', () => {
+  it("the README Log table lists exactly the schema's events, each with its level and fields", () => {
     expect(rows.map((r) => r.event).sort()).toEqual([...schema.events.keys()].sort());
     for (const row of rows) {
       const documented = schema.events.get(row.event)!;
-      expect({ event: row.event, level: row.level, fields: row.fields }).toEqual({ event: row.event, level: documented.level, fields: documented.fields });
+      expect({ event: row.event, level: row.level, fields: row.fields }).toEqual({
+        event: row.event,
+        level: documented.level,
+        fields: documented.fields,
+      });
     }
   });
 });
@@ -107,13 +144,21 @@ describe('one set of events: code, schema, README', () => {
 describe('pretty lines', () => {
   const json = line({ event: 'child.spawn', child_pid: 7, argv: ['gunicorn', '-w', '1'] }).replace('"msg":"m"', '"msg":"started gunicorn"');
 
-  it('time, level, pid, event and message first, then the event\'s own fields; one line', () => {
-    expect(prettyLine(`${json}\n`, false)).toBe('05:00:00.000 INFO  supervisor[2] child.spawn        started gunicorn  child_pid=7 argv=["gunicorn","-w","1"]\n');
+  it("time, level, pid, event and message first, then the event's own fields; one line", () => {
+    expect(prettyLine(`${json}\n`, false)).toBe(
+      '05:00:00.000 INFO  supervisor[2] child.spawn        started gunicorn  child_pid=7 argv=["gunicorn","-w","1"]\n',
+    );
   });
 
   it('colours only when asked, and a value never drives the terminal', () => {
     expect(prettyLine(json, true)).toContain('\x1b[32mINFO \x1b[0m');
-    const hostile = prettyLine(line({ event: 'config.invalid', variable: 'PORT', value: '\x1b]0;pwned\x07\x9b2J', expected: 'e' }).replace('"msg":"m"', '"msg":"PORT=\\u001b[2J"'), false);
+    const hostile = prettyLine(
+      line({ event: 'config.invalid', variable: 'PORT', value: '\x1b]0;pwned\x07\x9b2J', expected: 'e' }).replace(
+        '"msg":"m"',
+        '"msg":"PORT=\\u001b[2J"',
+      ),
+      false,
+    );
     expect(hostile).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     expect(hostile).toContain('PORT=\\u001b[2J');
     expect(hostile.split('\n')).toHaveLength(2);
@@ -138,7 +183,13 @@ describe('shutdown.summary as the supervisor writes it', () => {
   it('a stop before the program started: the signal, no phases, 128+N', () => {
     // What src/supervisor.ts writes after shutdown.before_start (a signal the event loop handles before the
     // synchronous start-up reaches the spawn: too rare to hit from outside, so shown here).
-    const summary = written((t) => (t.requestedBy = 'SIGTERM'), { programCode: null, programSignal: null, survivors: 0, escapees: 0, exitCode: 143 });
+    const summary = written((t) => (t.requestedBy = 'SIGTERM'), {
+      programCode: null,
+      programSignal: null,
+      survivors: 0,
+      escapees: 0,
+      exitCode: 143,
+    });
     expect(summary).toMatchObject({ cause: 'stop_signal', stop_signal: 'SIGTERM', phases: [], escalated: [], total_ms: 0, exit_code: 143 });
     expect(summary.msg).toBe('stop requested by SIGTERM; exit code 143');
   });

@@ -36,7 +36,12 @@ export interface PodmanRunSpec {
   healthcheck?: string[];
 }
 
-export function podmanRunSpec(name: string, service: ComposeService, volumePrefix: string, extraEnv: Record<string, string> = {}): PodmanRunSpec {
+export function podmanRunSpec(
+  name: string,
+  service: ComposeService,
+  volumePrefix: string,
+  extraEnv: Record<string, string> = {},
+): PodmanRunSpec {
   const unknown = Object.keys(service).filter((k) => !NOT_APPLIED.has(k) && !APPLIED.has(k));
   if (unknown.length > 0) throw new Error(`compose service ${name}: the e2e does not know how to apply ${unknown.join(', ')}`);
   const options: string[] = [];
@@ -52,14 +57,15 @@ export function podmanRunSpec(name: string, service: ComposeService, volumePrefi
   }
   for (const volume of service.volumes ?? []) {
     const [source, target, ...rest] = volume.split(':');
-    if (!source || !target || source.startsWith('/') || source.startsWith('.')) throw new Error(`compose service ${name}: only named volumes are supported, got ${volume}`);
+    if (!source || !target || source.startsWith('/') || source.startsWith('.'))
+      throw new Error(`compose service ${name}: only named volumes are supported, got ${volume}`);
     volumes.push(`${volumePrefix}${source}`);
     options.push('--volume', [`${volumePrefix}${source}`, target, ...rest].join(':'));
   }
   if (typeof service.command === 'string') throw new Error(`compose service ${name}: write command as a list (exec form), not a string`);
   const command = service.command ?? [];
   const test = service.healthcheck?.test;
-  const healthcheck = Array.isArray(test) && (test[0] === 'CMD') ? test.slice(1) : undefined;
+  const healthcheck = Array.isArray(test) && test[0] === 'CMD' ? test.slice(1) : undefined;
   const stopSeconds = Math.ceil(composeDurationMs(service.stop_grace_period ?? '10s') / 1000);
   return { options, command, volumes, stopSeconds, ...(healthcheck ? { healthcheck } : {}) };
 }

@@ -8,7 +8,6 @@ import { parse, parseAllDocuments } from 'yaml';
 import { collectSupervisorLines } from '../log-lines.js';
 import { ROOT, requireBuild } from '../paths.js';
 
-
 export const BASE_DOCKERFILE = 'Dockerfile.base';
 /** Service directory -> its Dockerfile, as in the migration plan. */
 export const SERVICE_DOCKERFILES: Record<string, string> = {
@@ -49,7 +48,10 @@ export function parseDockerfile(relativePath: string): ParsedDockerfile {
   const stages: Stage[] = [];
   for (const instruction of ast.getInstructions()) {
     if (instruction.getKeyword() === 'FROM') {
-      const args = instruction.getArguments().map((a) => a.getValue()).filter((v) => !v.startsWith('--'));
+      const args = instruction
+        .getArguments()
+        .map((a) => a.getValue())
+        .filter((v) => !v.startsWith('--'));
       const asIndex = args.findIndex((a) => a.toUpperCase() === 'AS');
       stages.push({
         from: instruction,
@@ -87,7 +89,9 @@ export function stageEnv(stage: Stage): Map<string, string> {
   const env = new Map<string, string>();
   for (const instruction of stage.instructions) {
     if (instruction.getKeyword() !== 'ENV') continue;
-    for (const property of (instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties()) {
+    for (const property of (
+      instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
+    ).getProperties()) {
       env.set(property.getName(), property.getValue() ?? '');
     }
   }
@@ -127,7 +131,9 @@ export interface K8sDocument {
 export function loadK8s(): K8sDocument[] {
   const dir = join(ROOT, 'deploy', 'k8s');
   const docs: K8sDocument[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const document of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       if (document.errors.length > 0) throw new Error(`deploy/k8s/${file}: ${document.errors.map((e) => e.message).join('; ')}`);
       const doc = document.toJS() as Record<string, unknown> | null;
@@ -168,10 +174,17 @@ export interface PrintedPlan {
  */
 export function printPlan(env: Record<string, string>, command: string[] = []): PrintedPlan {
   const argv = [requireBuild(), '--print', ...(command.length > 0 ? ['--', ...command] : [])];
-  const result = execaSync(process.execPath, argv, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, extendEnv: false, stdin: 'ignore', reject: false });
+  const result = execaSync(process.execPath, argv, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+  });
   collectSupervisorLines(result.stderr);
   if (result.exitCode !== 0) {
-    throw new Error(`supervisor --print exited ${result.exitCode ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr}`);
+    throw new Error(
+      `supervisor --print exited ${result.exitCode ?? result.signal} for ${JSON.stringify(env)} ${command.join(' ')}:\n${result.stderr}`,
+    );
   }
   return JSON.parse(result.stdout) as PrintedPlan;
 }

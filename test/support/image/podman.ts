@@ -107,7 +107,10 @@ export class PodmanSandbox {
     // Containers one by one, a few passes: one whose network namespace others joined can only go after them.
     for (let pass = 0; pass < 4; pass++) {
       const listed = await this.podman(['ps', '--all', '--quiet'], quiet).catch(() => undefined);
-      const ids = (listed?.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+      const ids = (listed?.stdout ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       if (ids.length === 0) break;
       for (const id of ids) await this.podman(['rm', '--force', '--time', '0', id], quiet).catch(() => undefined);
       if (pass === 3) problems.push(`containers left: ${ids.join(', ')}`);
@@ -157,7 +160,11 @@ export async function cleanUpSandbox(sandbox: PodmanSandbox | undefined, timings
   const timed = stepTimer(timings);
   const problems = sandbox ? await timed('cleanup (containers, volumes, images, storage)', () => sandbox.cleanup()) : [];
   timings['whole file'] = Date.now() - started;
-  console.log([`${title} durations:`, ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join('\n'));
+  console.log(
+    [`${title} durations:`, ...Object.entries(timings).map(([step, ms]) => `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${step}`)].join(
+      '\n',
+    ),
+  );
   if (sandbox) {
     expect(problems, 'cleanup left something behind').toEqual([]);
     expect(mountsUnder(sandbox.dir)).toEqual([]);
@@ -172,19 +179,48 @@ export type ServiceDir = 'eveai_app' | 'eveai_api' | 'eveai_workers';
  * archive for tini and the npm registry for npm ci like the host does; --pull=never: only the local stand-ins, never
  * a registry), then each service's Dockerfile FROM it (no network). Returns the stand-in images.
  */
-export async function buildImages(sandbox: PodmanSandbox, timings: Timings, images: { base: string } & Partial<Record<ServiceDir, string>>): Promise<StandinImages> {
+export async function buildImages(
+  sandbox: PodmanSandbox,
+  timings: Timings,
+  images: { base: string } & Partial<Record<ServiceDir, string>>,
+): Promise<StandinImages> {
   const timed = stepTimer(timings);
-  const standins = await timed('stand-ins ready (import; debootstrap on a cold cache is listed separately)', () => importStandins(sandbox, timings));
+  const standins = await timed('stand-ins ready (import; debootstrap on a cold cache is listed separately)', () =>
+    importStandins(sandbox, timings),
+  );
   const buildArgs = [
-    '--build-arg', `PYTHON_IMAGE=${standins.python}`,
-    '--build-arg', `NODE_IMAGE=${standins.node}`,
-    '--build-arg', 'REQUIREMENTS=test/image/standin/requirements.txt',
+    '--build-arg',
+    `PYTHON_IMAGE=${standins.python}`,
+    '--build-arg',
+    `NODE_IMAGE=${standins.node}`,
+    '--build-arg',
+    'REQUIREMENTS=test/image/standin/requirements.txt',
   ];
   await timed('podman build Dockerfile.base', () =>
-    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', images.base, ROOT], { timeoutMs: 900_000, cwd: ROOT }));
+    sandbox.podman(['build', '--pull=never', '--network', 'host', '-f', 'Dockerfile.base', ...buildArgs, '-t', images.base, ROOT], {
+      timeoutMs: 900_000,
+      cwd: ROOT,
+    }),
+  );
   for (const dir of (['eveai_app', 'eveai_api', 'eveai_workers'] as const).filter((d) => images[d] !== undefined)) {
     await timed(`podman build docker/${dir}/Dockerfile`, () =>
-      sandbox.podman(['build', '--pull=never', '--network', 'none', '-f', `docker/${dir}/Dockerfile`, '--build-arg', `BASE_IMAGE=${images.base}`, '-t', images[dir]!, ROOT], { timeoutMs: 300_000, cwd: ROOT }));
+      sandbox.podman(
+        [
+          'build',
+          '--pull=never',
+          '--network',
+          'none',
+          '-f',
+          `docker/${dir}/Dockerfile`,
+          '--build-arg',
+          `BASE_IMAGE=${images.base}`,
+          '-t',
+          images[dir]!,
+          ROOT,
+        ],
+        { timeoutMs: 300_000, cwd: ROOT },
+      ),
+    );
   }
   return standins;
 }

@@ -21,7 +21,19 @@
 // directory (keyed by its recipe, Debian suite included), so only the first run pays for
 // debootstrap; every run imports the tars into its own podman storage, which its cleanup deletes.
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requireProgram, run, unmountBelow } from '../command.js';
@@ -32,8 +44,16 @@ const PYTHON_SUITE = 'trixie';
 const NODE_SUITE = 'bookworm';
 const RECIPE_VERSION = 1;
 export const PYTHON_PACKAGES = [
-  'ca-certificates', 'python3', 'python3-pip',
-  'gunicorn', 'python3-gevent', 'python3-flask', 'celery', 'python3-celery', 'python3-redis', 'redis-server',
+  'ca-certificates',
+  'python3',
+  'python3-pip',
+  'gunicorn',
+  'python3-gevent',
+  'python3-flask',
+  'celery',
+  'python3-celery',
+  'python3-redis',
+  'redis-server',
 ];
 const NODE_PACKAGES = ['ca-certificates'];
 
@@ -146,7 +166,16 @@ function recipes(): Recipe[] {
       name: 'node',
       suite: NODE_SUITE,
       packages: NODE_PACKAGES,
-      key: hashOf([RECIPE_VERSION, NODE_SUITE, mirror, NODE_PACKAGES, statSync(node).size, process.versions.node, npmVersion, ca && fileDigest(ca)]),
+      key: hashOf([
+        RECIPE_VERSION,
+        NODE_SUITE,
+        mirror,
+        NODE_PACKAGES,
+        statSync(node).size,
+        process.versions.node,
+        npmVersion,
+        ca && fileDigest(ca),
+      ]),
       finish(rootfs) {
         const bin = join(rootfs, 'usr', 'local', 'bin');
         const lib = join(rootfs, 'usr', 'local', 'lib', 'node_modules');
@@ -158,11 +187,7 @@ function recipes(): Recipe[] {
         symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(bin, 'npx'));
         if (ca) copyFileSync(ca, join(rootfs, 'etc', 'ssl', 'certs', 'host-node-extra-ca.pem'));
       },
-      changes: [
-        `ENV ${path}`,
-        ...(ca ? ['ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-node-extra-ca.pem'] : []),
-        'CMD ["node"]',
-      ],
+      changes: [`ENV ${path}`, ...(ca ? ['ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-node-extra-ca.pem'] : []), 'CMD ["node"]'],
     },
   ];
 }
@@ -181,7 +206,15 @@ async function rootfsTar(recipe: Recipe, timings: Timings): Promise<string> {
   try {
     const started = Date.now();
     await run(
-      [requireProgram('debootstrap'), '--variant=minbase', `--cache-dir=${debs}`, `--include=${recipe.packages.join(',')}`, recipe.suite, rootfs, debianMirror()],
+      [
+        requireProgram('debootstrap'),
+        '--variant=minbase',
+        `--cache-dir=${debs}`,
+        `--include=${recipe.packages.join(',')}`,
+        recipe.suite,
+        rootfs,
+        debianMirror(),
+      ],
       { timeoutMs: 900_000 },
     );
     timings[`debootstrap ${recipe.name} stand-in, ${recipe.suite} (first run only)`] = Date.now() - started;

@@ -20,7 +20,12 @@ export const QUEUE = 'celery';
  */
 export async function sendSlowTasks(redis: RedisServer, count: number, seconds: number, task: SlowTask = 'slow'): Promise<string[]> {
   const [program, args] = wrapped(redis.versions, ['python3', CELERY_CLIENT, 'send', String(count), String(seconds), task]);
-  const { stdout } = await execa(program, args, { cwd: ROOT, env: hostEnv({ CELERY_BROKER_URL: redis.url }), extendEnv: false, timeout: 30_000 });
+  const { stdout } = await execa(program, args, {
+    cwd: ROOT,
+    env: hostEnv({ CELERY_BROKER_URL: redis.url }),
+    extendEnv: false,
+    timeout: 30_000,
+  });
   return JSON.parse(stdout) as string[];
 }
 

@@ -101,9 +101,22 @@ export class Container implements AsyncDisposable {
     const cwd = options.cwd ?? ROOT;
     const topology = versions.wrap(
       [
-        'unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--',
-        'setpriv', `--reuid=${APP_UID}`, `--regid=${APP_GID}`, '--clear-groups', '--pdeathsig', 'keep', '--',
-        'tini', '-g', '--',
+        'unshare',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        '--kill-child=SIGKILL',
+        '--',
+        'setpriv',
+        `--reuid=${APP_UID}`,
+        `--regid=${APP_GID}`,
+        '--clear-groups',
+        '--pdeathsig',
+        'keep',
+        '--',
+        'tini',
+        '-g',
+        '--',
         ...program,
       ],
       cwd,
@@ -118,8 +131,11 @@ export class Container implements AsyncDisposable {
       container.tini = await waitFor(
         `${options.name}: tini as PID 1`,
         () => {
-          if (container.exitInfo) throw new Error(`${options.name}: exited with ${container.exitInfo.code} before tini ran:\n${container.output}`);
-          return childrenOf(child.pid!).map(readProc).find((p) => p?.comm === 'tini' && p.nsPid === 1);
+          if (container.exitInfo)
+            throw new Error(`${options.name}: exited with ${container.exitInfo.code} before tini ran:\n${container.output}`);
+          return childrenOf(child.pid!)
+            .map(readProc)
+            .find((p) => p?.comm === 'tini' && p.nsPid === 1);
         },
         10_000,
         20,
@@ -184,7 +200,10 @@ export class Container implements AsyncDisposable {
       `${this.options.name}: ${count}x ${pattern} in the output (log: ${this.logFile})`,
       () => {
         if ((this.output.match(global)?.length ?? 0) >= count) return true;
-        if (this.exitInfo) throw new Error(`${this.options.name}: exited with ${this.exitInfo.code} while waiting for ${pattern}; log: ${this.logFile}\n${this.tail()}`);
+        if (this.exitInfo)
+          throw new Error(
+            `${this.options.name}: exited with ${this.exitInfo.code} while waiting for ${pattern}; log: ${this.logFile}\n${this.tail()}`,
+          );
         return false;
       },
       timeoutMs,
@@ -195,7 +214,9 @@ export class Container implements AsyncDisposable {
   async waitExit(timeoutMs: number): Promise<ExitInfo> {
     if (await settlesWithin(this.exited, timeoutMs)) return this.exited;
     await this.kill();
-    throw new Error(`${this.options.name}: still running ${timeoutMs} ms after the stop signal; killed. Log: ${this.logFile}\n${this.tail()}`);
+    throw new Error(
+      `${this.options.name}: still running ${timeoutMs} ms after the stop signal; killed. Log: ${this.logFile}\n${this.tail()}`,
+    );
   }
 
   tail(lines = 40): string {
@@ -249,7 +270,9 @@ export function useContainerCleanup(): void {
     // Processes the kernel is still tearing down may show for a moment; give them a few seconds.
     const members = () => [...createdNamespaces].flatMap((ns) => namespaceMembers(ns)).filter((p) => p.state !== 'Z');
     await eventually(() => members().length === 0, 3000, 100);
-    expect(members().map((p) => `${p.pid} ${p.cmdline}`), 'processes left in the test namespaces').toEqual([]);
+    expect(
+      members().map((p) => `${p.pid} ${p.cmdline}`),
+      'processes left in the test namespaces',
+    ).toEqual([]);
   }, 20_000);
 }
-

@@ -30,5 +30,12 @@ export function containerEnv(extra: Record<string, string>): Record<string, stri
 
 /** Environment for helper programs the test itself runs on the host side (python client, redis). */
 export function hostEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', PYTHONPATH: ROOT, PYTHONDONTWRITEBYTECODE: '1', ...extra };
+  return {
+    PATH: SYSTEM_PATH,
+    HOME: process.env.HOME ?? '/root',
+    LANG: 'C.UTF-8',
+    PYTHONPATH: ROOT,
+    PYTHONDONTWRITEBYTECODE: '1',
+    ...extra,
+  };
 }

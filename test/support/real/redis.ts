@@ -93,12 +93,28 @@ export class RedisServer implements AsyncDisposable {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eveai-redis-'));
     const [program, args] = wrapped(versions, [
-      'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', versions.scratchDir ?? dir, '--loglevel', 'warning', '--daemonize', 'no',
+      'redis-server',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      versions.scratchDir ?? dir,
+      '--loglevel',
+      'warning',
+      '--daemonize',
+      'no',
     ]);
     // setpriv --pdeathsig: redis dies with the test process even if that is killed before cleanup runs
     // (every wrapper in between execs, so the signal reaches redis-server itself).
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', program, ...args], { env: hostEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', program, ...args], {
+      env: hostEnv(),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const server = register(new RedisServer(port, child, dir, versions));
     await waitFor(
       `redis-server on port ${port}`,

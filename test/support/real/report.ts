@@ -26,7 +26,17 @@ const seconds = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms /
 function base(scenario: string, o: StopObservation, note: string): Row {
   const runner = o.runner === 'supervisor' ? 'supervisor' : 'old start.sh';
   const kill = o.kubeletKilled ? ' (SIGKILL from the "kubelet")' : '';
-  return { scenario, runner, requests: '—', tasksSuccess: '—', tasksBack: '—', tasksLost: '—', exitCode: `${o.exit.code}${kill}`, stopTime: seconds(o.exit.stopMs), note };
+  return {
+    scenario,
+    runner,
+    requests: '—',
+    tasksSuccess: '—',
+    tasksBack: '—',
+    tasksLost: '—',
+    exitCode: `${o.exit.code}${kill}`,
+    stopTime: seconds(o.exit.stopMs),
+    note,
+  };
 }
 
 export function webRow(scenario: string, o: WebObservation, note = ''): Row {
@@ -40,14 +50,17 @@ export function workerRow(scenario: string, o: WorkerObservation, note = ''): Ro
   const c = o.counts;
   // celery's main process logs each pool process that died under it (tini -g signals the whole group).
   const killedChildren = (o.container.output.match(/ForkPoolWorker-\d+' pid:\d+ exited with 'signal 15 \(SIGTERM\)'/g) ?? []).length;
-  if (killedChildren > 0) note = [`${killedChildren} pool processes killed mid-task by SIGTERM (WorkerLostError)`, note].filter(Boolean).join('; ');
+  if (killedChildren > 0)
+    note = [`${killedChildren} pool processes killed mid-task by SIGTERM (WorkerLostError)`, note].filter(Boolean).join('; ');
   // What the result backend says about the tasks that did not succeed (RETRY: celery 5.5 cancelled them on a
   // cold shutdown; FAILURE: WorkerLostError; none: no record at all).
   const unfinished = o.ids.filter((id) => o.states[id] !== 'SUCCESS').map((id) => o.states[id] ?? 'none');
   if (unfinished.length > 0) {
     const byState = new Map<string, number>();
     for (const state of unfinished) byState.set(state, (byState.get(state) ?? 0) + 1);
-    note = [note, `backend state of the others: ${[...byState].map(([state, n]) => `${n} ${state}`).join(', ')}`].filter(Boolean).join('; ');
+    note = [note, `backend state of the others: ${[...byState].map(([state, n]) => `${n} ${state}`).join(', ')}`]
+      .filter(Boolean)
+      .join('; ');
   }
   const failure = c.FAILURE ? `, ${c.FAILURE} FAILURE` : '';
   return {
@@ -64,7 +77,8 @@ export function workerRow(scenario: string, o: WorkerObservation, note = ''): Ro
 export function versionsOf(set: VersionSet): string {
   const output = (argv: string[]) => outputOf(set, argv);
   const py = output([
-    'python3', '-c',
+    'python3',
+    '-c',
     'import importlib.metadata as m, platform; print(", ".join(f"{n} {m.version(d)}" for n, d in [("gunicorn", "gunicorn"), ("gevent", "gevent"), ("flask", "flask"), ("celery", "celery"), ("billiard", "billiard"), ("kombu", "kombu"), ("redis-py", "redis")]) + f", python {platform.python_version()}")',
   ]).trim();
   const tini = output(['tini', '--version']).trim();
@@ -80,9 +94,26 @@ export interface Section {
 }
 
 export function writeReport(sections: Section[], notes: string[]): void {
-  const header = ['Scenario', 'Runner', 'Requests OK', 'Tasks SUCCESS', 'Tasks back in queue', 'Tasks lost', 'Exit code', 'Stop time', 'Note'];
+  const header = [
+    'Scenario',
+    'Runner',
+    'Requests OK',
+    'Tasks SUCCESS',
+    'Tasks back in queue',
+    'Tasks lost',
+    'Exit code',
+    'Stop time',
+    'Note',
+  ];
   const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  const table = (rows: Row[]) => [line(header), line(header.map(() => '---')), ...rows.map((r) => line([r.scenario, r.runner, r.requests, r.tasksSuccess, r.tasksBack, r.tasksLost, r.exitCode, r.stopTime, r.note]))].join('\n');
+  const table = (rows: Row[]) =>
+    [
+      line(header),
+      line(header.map(() => '---')),
+      ...rows.map((r) =>
+        line([r.scenario, r.runner, r.requests, r.tasksSuccess, r.tasksBack, r.tasksLost, r.exitCode, r.stopTime, r.note]),
+      ),
+    ].join('\n');
   const tables = sections.map((s) => `## ${s.title}\n\nMeasured with: ${s.versions}.\n\n${table(s.rows)}`).join('\n\n');
   const text = `# Stop semantics: old start.sh vs eveai-supervisor
 

@@ -27,16 +27,25 @@ const RECIPE_VERSION = 1;
 export const TRIXIE_RECIPE: RootfsRecipe = {
   suite: 'trixie',
   packages: [
-    'tini', 'procps', 'util-linux',                          // PID 1, ps, unshare/setpriv
-    'gunicorn', 'python3-gevent', 'python3-flask',           // web role
-    'celery', 'python3-celery', 'python3-redis', 'redis-server', // worker and beat roles
+    'tini',
+    'procps',
+    'util-linux', // PID 1, ps, unshare/setpriv
+    'gunicorn',
+    'python3-gevent',
+    'python3-flask', // web role
+    'celery',
+    'python3-celery',
+    'python3-redis',
+    'redis-server', // worker and beat roles
   ],
 };
 
 export const ROOTFS_CACHE = process.env.EVEAI_ROOTFS_CACHE ?? path.join(os.tmpdir(), 'eveai-real-rootfs');
 
 function keyOf(recipe: RootfsRecipe, mirror: string): string {
-  const digest = createHash('sha256').update(JSON.stringify([RECIPE_VERSION, recipe.suite, mirror, recipe.packages])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([RECIPE_VERSION, recipe.suite, mirror, recipe.packages]))
+    .digest('hex');
   return `${recipe.suite}-${digest.slice(0, 12)}`;
 }
 
@@ -60,7 +69,15 @@ export async function ensureRootfs(recipe: RootfsRecipe): Promise<string> {
   const started = Date.now();
   try {
     await run(
-      [requireProgram('debootstrap'), '--variant=minbase', `--cache-dir=${debs}`, `--include=${recipe.packages.join(',')}`, recipe.suite, work, mirror],
+      [
+        requireProgram('debootstrap'),
+        '--variant=minbase',
+        `--cache-dir=${debs}`,
+        `--include=${recipe.packages.join(',')}`,
+        recipe.suite,
+        work,
+        mirror,
+      ],
       { timeoutMs: 1_200_000 },
     );
     await unmountBelow(work);

@@ -62,11 +62,14 @@ interface StopOptions {
 
 function armKubelet(container: Container, graceMs: number | undefined): { fired: () => boolean; cancel: () => void } {
   let fired = false;
-  const timer = graceMs === undefined ? undefined : setTimeout(() => {
-    if (!container.running) return;
-    fired = true;
-    container.killPid1();
-  }, graceMs);
+  const timer =
+    graceMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          if (!container.running) return;
+          fired = true;
+          container.killPid1();
+        }, graceMs);
   return { fired: () => fired, cancel: () => clearTimeout(timer) };
 }
 
@@ -84,7 +87,12 @@ async function stopAndObserve(container: Container, options: StopOptions): Promi
   }
 }
 
-export async function startWeb(name: string, runner: Runner, env: Record<string, string> = {}, versions: VersionSet = BOOKWORM): Promise<{ container: Container; port: number }> {
+export async function startWeb(
+  name: string,
+  runner: Runner,
+  env: Record<string, string> = {},
+  versions: VersionSet = BOOKWORM,
+): Promise<{ container: Container; port: number }> {
   const port = await freePort();
   const container = await Container.start({ name, runner, versions, env: { ROLE: 'web', PORT: String(port), ...env } });
   await container.waitOutput(/Booting worker with pid/, 30_000);
@@ -126,7 +134,9 @@ function watchQueue(redis: RedisServer, count: number): { reachedAt: Promise<num
  * Scenario 4 (and 5 with tasks longer than the budget): tasks running, then SIGTERM to PID 1.
  * `task`: 'slow' (acks_late + reject_on_worker_lost) or 'plain_slow' (celery's defaults: acked on receipt).
  */
-export async function workerStopWithTasksInFlight(options: StopOptions & { tasks: number; seconds: number; concurrency: number; task?: SlowTask }): Promise<WorkerObservation> {
+export async function workerStopWithTasksInFlight(
+  options: StopOptions & { tasks: number; seconds: number; concurrency: number; task?: SlowTask },
+): Promise<WorkerObservation> {
   await using redis = await RedisServer.start(options.versions);
   const container = await Container.start({
     name: options.name,

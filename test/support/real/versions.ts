@@ -65,7 +65,11 @@ export function wrapped(set: VersionSet, argv: readonly string[], workdir?: stri
  * Runs `argv` with this set's programs on the host side (helper scripts, version queries) and returns its stdout;
  * throws with its stderr when it fails. `env` defaults to hostEnv().
  */
-export function outputOf(set: VersionSet, argv: readonly string[], options: { env?: Record<string, string>; workdir?: string } = {}): string {
+export function outputOf(
+  set: VersionSet,
+  argv: readonly string[],
+  options: { env?: Record<string, string>; workdir?: string } = {},
+): string {
   const [program, args] = wrapped(set, argv, options.workdir);
   return execaSync(program, args, { env: options.env ?? hostEnv(), extendEnv: false, stripFinalNewline: false }).stdout;
 }
