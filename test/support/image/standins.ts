@@ -37,6 +37,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requireProgram, run, unmountBelow } from '../command.js';
+import { debianMirror, debootstrap } from '../debootstrap.js';
 import { ROOT } from '../paths.js';
 import type { PodmanSandbox } from './podman.js';
 
@@ -61,22 +62,6 @@ export const CACHE_DIR = process.env.EVEAI_STANDIN_CACHE ?? join(tmpdir(), 'evea
 
 export interface Timings {
   [step: string]: number;
-}
-
-/** The Debian mirror apt uses on this host (deb822 or one-line sources), default deb.debian.org. */
-export function debianMirror(): string {
-  const files = ['/etc/apt/sources.list', ...safeList('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    const uris = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(?:bookworm|trixie)\s/m.exec(text)?.[1];
-    if (uris && /\/debian\/?$/.test(uris)) return uris.replace(/\/$/, '');
-  }
-  return 'http://deb.debian.org/debian';
 }
 
 function safeList(dir: string): string[] {
@@ -205,20 +190,8 @@ async function rootfsTar(recipe: Recipe, timings: Timings): Promise<string> {
   mkdirSync(debs, { recursive: true });
   try {
     const started = Date.now();
-    await run(
-      [
-        requireProgram('debootstrap'),
-        '--variant=minbase',
-        `--cache-dir=${debs}`,
-        `--include=${recipe.packages.join(',')}`,
-        recipe.suite,
-        rootfs,
-        debianMirror(),
-      ],
-      { timeoutMs: 900_000 },
-    );
+    await debootstrap({ suite: recipe.suite, packages: recipe.packages, target: rootfs, debs, timeoutMs: 900_000 });
     timings[`debootstrap ${recipe.name} stand-in, ${recipe.suite} (first run only)`] = Date.now() - started;
-    await unmountBelow(rootfs);
     rmSync(join(rootfs, 'var', 'lib', 'apt', 'lists'), { recursive: true, force: true });
     mkdirSync(join(rootfs, 'var', 'lib', 'apt', 'lists', 'partial'), { recursive: true });
     for (const cache of safeList(join(rootfs, 'var', 'cache', 'apt')).filter((f) => f.endsWith('.bin'))) {

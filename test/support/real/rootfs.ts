@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { requireProgram, run, unmountBelow } from '../command.js';
-import { debianMirror } from '../image/standins.js';
+import { unmountBelow } from '../command.js';
+import { debianMirror, debootstrap } from '../debootstrap.js';
 
 export interface RootfsRecipe {
   suite: string;
@@ -68,19 +68,7 @@ export async function ensureRootfs(recipe: RootfsRecipe): Promise<string> {
   fs.mkdirSync(debs, { recursive: true });
   const started = Date.now();
   try {
-    await run(
-      [
-        requireProgram('debootstrap'),
-        '--variant=minbase',
-        `--cache-dir=${debs}`,
-        `--include=${recipe.packages.join(',')}`,
-        recipe.suite,
-        work,
-        mirror,
-      ],
-      { timeoutMs: 1_200_000 },
-    );
-    await unmountBelow(work);
+    await debootstrap({ suite: recipe.suite, packages: recipe.packages, target: work, debs, mirror, timeoutMs: 1_200_000 });
     // Package lists and apt caches are not needed to run anything; they are most of the size.
     fs.rmSync(path.join(work, 'var/lib/apt/lists'), { recursive: true, force: true });
     fs.rmSync(path.join(work, 'var/cache/apt'), { recursive: true, force: true });
