@@ -9,6 +9,7 @@ import { findProgram } from '../supervise/find-program.js';
 import { supervise } from '../supervise/supervise.js';
 import { execProgram } from '../supervise/exec.js';
 import { StopTimeline, logStopSummary } from '../supervise/stop-summary.js';
+import { logDropped } from '../supervise/stop-sequence.js';
 import type { ProbeServer } from '../probes/server.js';
 import { VERSION } from './version.js';
 import { forgetGroup, watchGroup } from './last-resort.js';
@@ -69,10 +70,7 @@ async function stopRequestedBeforeStart(plan: Plan, log: Logger): Promise<number
       logStopSummary(log, timeline, { programCode: null, programSignal: null, survivors: 0, escapees: 0, exitCode });
       return exitCode;
     }
-    log.info(
-      { event: 'signal.dropped', signal, why: 'the program had not started yet' },
-      `${signal} not passed on: the program had not started yet`,
-    );
+    logDropped(log, signal, 'the program had not started yet');
   }
   return undefined;
 }

@@ -10,6 +10,11 @@ import { StopTimeline } from './stop-summary.js';
 
 export type StopState = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
 
+/** The one wording of a signal the supervisor does not pass on, wherever in its life it arrives. */
+export function logDropped(log: Logger, signal: HandledSignal, why: string): void {
+  log.info({ event: 'signal.dropped', signal, why }, `${signal} not passed on: ${why}`);
+}
+
 export class StopSequence {
   private state: StopState = 'running';
   private startedAt = 0;
@@ -48,7 +53,7 @@ export class StopSequence {
       case 'forward':
         return this.forward(signal, rule.target);
       case 'drop':
-        this.log.info({ event: 'signal.dropped', signal, why: rule.why }, `${signal} not passed on: ${rule.why}`);
+        logDropped(this.log, signal, rule.why);
     }
   }
 
@@ -145,10 +150,7 @@ export class StopSequence {
     if (this.deliver(signal, target)) {
       this.log.info({ event: 'signal.forwarded', signal, target, child_pid: this.leaderPid }, `forwarded ${signal} to the ${target}`);
     } else {
-      this.log.info(
-        { event: 'signal.dropped', signal, why: 'the program already exited' },
-        `${signal} not passed on: the program already exited`,
-      );
+      logDropped(this.log, signal, 'the program already exited');
     }
   }
 

@@ -6,7 +6,7 @@ import type { HandledSignal } from '../signals/trap.js';
 import { EXIT, exitCodeOfChild } from '../exit-codes.js';
 import { spawnChild } from './spawn.js';
 import { describeMembers, groupMembers, type Member } from './process-group.js';
-import { StopSequence, type StopState } from './stop-sequence.js';
+import { StopSequence, logDropped, type StopState } from './stop-sequence.js';
 import { killEscapees, markDescendants } from './escapees.js';
 import { logStopSummary } from './stop-summary.js';
 
@@ -63,9 +63,7 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
   stop.finish();
   // Nothing is left to signal or to time: a signal from here to the exit is logged and dropped, not fed to a
   // sequence that has ended (it would call a late TERM "a stop already in progress").
-  hooks.routeSignals((signal) =>
-    log.info({ event: 'signal.dropped', signal, why: 'the program has ended' }, `${signal} not passed on: the program has ended`),
-  );
+  hooks.routeSignals((signal) => logDropped(log, signal, 'the program has ended'));
   const escapees = killEscapees(runToken, log).length;
   logStopSummary(log, stop.timeline, {
     programCode: end.code ?? null,
