@@ -121,16 +121,9 @@ async function ipOf(container: string): Promise<string> {
 function grace(manifest: Manifest): number {
   return deployments[manifest].spec.template.spec.terminationGracePeriodSeconds ?? 30;
 }
-async function logs(container: string): Promise<string> {
-  const result = await podman(['logs', container]);
-  return result.stdout + result.stderr;
-}
-async function supervisorLog(container: string): Promise<LogLine[]> {
-  return supervisorLines(await logs(container));
-}
-async function exitCode(container: string): Promise<number> {
-  return Number((await podman(['inspect', '--format', '{{.State.ExitCode}}', container])).stdout.trim());
-}
+const logs = (container: string) => sandbox.logs(container);
+const supervisorLog = (container: string) => sandbox.supervisorLog<LogLine>(container);
+const exitCode = (container: string) => sandbox.exitCode(container);
 const REDIS_ENV = ['--env', 'REDIS_URL=redis://127.0.0.1:6379/0'];
 /** A task sent, and its state read, from the redis pod (it runs the workers image, so it has the app). */
 async function sendSlowTask(seconds: number): Promise<string> {
@@ -161,13 +154,6 @@ function forPodman(manifest: Manifest): Deployment {
     }
   }
   return deployment;
-}
-
-function supervisorLines(text: string): LogLine[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('{') && line.includes('"eveai-supervisor"'))
-    .map((line) => JSON.parse(line) as LogLine);
 }
 
 beforeAll(async () => {

@@ -108,23 +108,9 @@ function podman(args: string[], timeoutMs = 120_000) {
 async function podmanJson<T>(args: string[]): Promise<T> {
   return JSON.parse((await podman(args)).stdout) as T;
 }
-async function exitCode(container: string): Promise<number> {
-  return Number((await podman(['inspect', '--format', '{{.State.ExitCode}}', container])).stdout.trim());
-}
-async function logs(container: string): Promise<string> {
-  const result = await podman(['logs', container]);
-  return result.stdout + result.stderr;
-}
-/** The supervisor's JSON log lines (stderr of the container). */
-async function supervisorLog(container: string): Promise<LogLine[]> {
-  // The program shares the supervisor's stderr: celery 5.2 prints "\nworker: Cold shutdown (MainProcess)" and its
-  // newline in two writes, so a supervisor line written in between lands after that text on the same line.
-  return (await logs(container))
-    .split('\n')
-    .map((line) => line.slice(Math.max(0, line.indexOf('{"level":'))))
-    .filter((line) => line.startsWith('{"level":') && line.includes('"event"'))
-    .map((line) => JSON.parse(line) as LogLine);
-}
+const exitCode = (container: string) => sandbox.exitCode(container);
+const logs = (container: string) => sandbox.logs(container);
+const supervisorLog = (container: string) => sandbox.supervisorLog<LogLine>(container);
 const waitFor = waitForPodman;
 
 /** `podman run -d` of a compose service (with its hardening and environment) in redis's network namespace. */

@@ -1,7 +1,8 @@
 // A Debian root filesystem made with debootstrap, for the image stand-ins and the real-process version sets.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireProgram, run, unmountBelow } from './command.js';
+import { entriesOf } from './paths.js';
 
 export interface Bootstrap {
   suite: string;
@@ -25,7 +26,7 @@ export async function debootstrap({ suite, packages, target, debs, mirror = debi
 
 /** The Debian mirror apt uses on this host (deb822 or one-line sources), default deb.debian.org. */
 export function debianMirror(): string {
-  const files = ['/etc/apt/sources.list', ...safeList('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))];
+  const files = ['/etc/apt/sources.list', ...entriesOf('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))];
   for (const file of files) {
     let text: string;
     try {
@@ -37,12 +38,4 @@ export function debianMirror(): string {
     if (uris && /\/debian\/?$/.test(uris)) return uris.replace(/\/$/, '');
   }
   return 'http://deb.debian.org/debian';
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

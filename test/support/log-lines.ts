@@ -21,9 +21,27 @@ export function collectionDir(): string {
 
 const MARK = '"name":"eveai-supervisor"';
 
-/** The supervisor's JSON lines in a captured stream (which also carries the program's own output). */
+/**
+ * The supervisor's JSON lines in a captured stream (which also carries the program's own output). Each is one
+ * write(2) ending in a newline, but a program's unterminated text can precede it on the same line (celery 5.2 prints
+ * "\nworker: Cold shutdown (MainProcess)" and its newline in two writes): the line is taken from its last `{"level":`.
+ */
 export function supervisorLines(text: string): string[] {
-  return text.split('\n').filter((line) => line.startsWith('{') && line.includes(MARK));
+  return text
+    .split('\n')
+    .map((line) => line.slice(Math.max(0, line.lastIndexOf('{"level":'))))
+    .filter((line) => line.startsWith('{') && line.includes(MARK));
+}
+
+/** The supervisor's lines of a captured stream, parsed; a line that is not JSON is left to the end-of-run check. */
+export function parseSupervisorLines<T>(text: string): T[] {
+  return supervisorLines(text).flatMap((line) => {
+    try {
+      return [JSON.parse(line) as T];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Records the supervisor lines of one captured stream for the end-of-run check; `source` says where they came from. */

@@ -3,7 +3,7 @@
 // signals and its exit.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { register } from './cleanup.js';
-import { collectSupervisorLines } from './log-lines.js';
+import { collectSupervisorLines, parseSupervisorLines } from './log-lines.js';
 import { NODE, ROOT, SUPERVISOR, TEST_PATH } from './paths.js';
 import { childrenOf, isRunning, pidOneOf, procPicture, stat } from './proc.js';
 import { waitFor, within } from './wait.js';
@@ -152,17 +152,7 @@ export async function exitOf(run: Running, ms: number, what: string, alive: () =
 
 /** The supervisor's JSON lines out of stderr (which also carries the child's own output). */
 export function parseLog(stderr: string): LogLine[] {
-  const lines: LogLine[] = [];
-  for (const text of stderr.split('\n')) {
-    if (!text.startsWith('{')) continue;
-    try {
-      const parsed = JSON.parse(text) as LogLine & { name?: string };
-      if (parsed.name === 'eveai-supervisor') lines.push(parsed);
-    } catch {
-      // a child's line that merely starts with "{"
-    }
-  }
-  return lines;
+  return parseSupervisorLines<LogLine>(stderr);
 }
 
 export function events(lines: LogLine[], event: string): LogLine[] {

@@ -16,6 +16,7 @@ import { requireProgram, run, startCommand, which, type CommandOptions, type Run
 import { hardLimit, mountsUnder, processesMentioning } from '../proc.js';
 import { waitFor } from '../wait.js';
 import { ROOT } from '../paths.js';
+import { parseSupervisorLines } from '../log-lines.js';
 import { importStandins, type StandinImages, type Timings } from './standins.js';
 
 /** Programs the image tests need; dev.sh's APT_PACKAGES installs them. conmon is a dependency of podman. */
@@ -90,6 +91,21 @@ export class PodmanSandbox {
 
   podman(args: readonly string[], options: CommandOptions = {}): Promise<RunResult> {
     return run([requireProgram('podman'), ...args], { ...options, env: this.env });
+  }
+
+  /** A container's output, stdout and stderr (podman logs keeps them apart). */
+  async logs(container: string): Promise<string> {
+    const result = await this.podman(['logs', container]);
+    return result.stdout + result.stderr;
+  }
+
+  /** The supervisor's JSON lines of a container's output. */
+  async supervisorLog<T>(container: string): Promise<T[]> {
+    return parseSupervisorLines<T>(await this.logs(container));
+  }
+
+  async exitCode(container: string): Promise<number> {
+    return Number((await this.podman(['inspect', '--format', '{{.State.ExitCode}}', container])).stdout.trim());
   }
 
   /** A podman command that runs in the background (e.g. a request in flight while a container stops). */

@@ -27,7 +27,6 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
-  readdirSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -38,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requireProgram, run, unmountBelow } from '../command.js';
 import { debianMirror, debootstrap } from '../debootstrap.js';
-import { ROOT } from '../paths.js';
+import { ROOT, entriesOf } from '../paths.js';
 import type { PodmanSandbox } from './podman.js';
 
 const PYTHON_SUITE = 'trixie';
@@ -62,14 +61,6 @@ export const CACHE_DIR = process.env.EVEAI_STANDIN_CACHE ?? join(tmpdir(), 'evea
 
 export interface Timings {
   [step: string]: number;
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 /** The Node binary of the `node` devDependency (the tests' Node). */
@@ -141,7 +132,7 @@ function recipes(): Recipe[] {
       packages: PYTHON_PACKAGES,
       key: hashOf([RECIPE_VERSION, PYTHON_SUITE, mirror, PYTHON_PACKAGES]),
       finish(rootfs) {
-        for (const dir of safeList(join(rootfs, 'usr', 'lib')).filter((d) => /^python3\.\d+$/.test(d))) {
+        for (const dir of entriesOf(join(rootfs, 'usr', 'lib')).filter((d) => /^python3\.\d+$/.test(d))) {
           rmSync(join(rootfs, 'usr', 'lib', dir, 'EXTERNALLY-MANAGED'), { force: true });
         }
       },
@@ -194,7 +185,7 @@ async function rootfsTar(recipe: Recipe, timings: Timings): Promise<string> {
     timings[`debootstrap ${recipe.name} stand-in, ${recipe.suite} (first run only)`] = Date.now() - started;
     rmSync(join(rootfs, 'var', 'lib', 'apt', 'lists'), { recursive: true, force: true });
     mkdirSync(join(rootfs, 'var', 'lib', 'apt', 'lists', 'partial'), { recursive: true });
-    for (const cache of safeList(join(rootfs, 'var', 'cache', 'apt')).filter((f) => f.endsWith('.bin'))) {
+    for (const cache of entriesOf(join(rootfs, 'var', 'cache', 'apt')).filter((f) => f.endsWith('.bin'))) {
       rmSync(join(rootfs, 'var', 'cache', 'apt', cache), { force: true });
     }
     recipe.finish(rootfs);

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { cleanUpAfterEach, cleanupRegistered, register } from '../cleanup.js';
-import { collectSupervisorLines } from '../log-lines.js';
+import { collectSupervisorLines, parseSupervisorLines } from '../log-lines.js';
 import { requireBuild, ROOT } from '../paths.js';
 import { childrenOf, killAll, namespaceMembers, pidNamespace, type Proc, readProc } from '../proc.js';
 import { eventually, settlesWithin, waitFor } from '../wait.js';
@@ -177,20 +177,7 @@ export class Container implements AsyncDisposable {
 
   /** Pino JSON lines the supervisor wrote (on stderr, mixed with the program's own lines). */
   events(): LogEvent[] {
-    const events: LogEvent[] = [];
-    for (const raw of this.stderr.split('\n')) {
-      // celery ends "worker: Cold shutdown (MainProcess)" with no newline, so a supervisor line written right after it
-      // shares its line; each supervisor line is one write that starts with {"level":.
-      const line = raw.slice(Math.max(0, raw.indexOf('{"level":')));
-      if (!line.startsWith('{')) continue;
-      try {
-        const parsed = JSON.parse(line) as LogEvent;
-        if (typeof parsed.event === 'string') events.push(parsed);
-      } catch {
-        /* a program's line that happens to start with { */
-      }
-    }
-    return events;
+    return parseSupervisorLines<LogEvent>(this.stderr);
   }
 
   /** Resolves once `pattern` matched `count` times in the combined output. */
