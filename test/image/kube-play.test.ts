@@ -32,6 +32,7 @@ import { read } from '../support/image/files.js';
 import { PodmanSandbox, buildImages, cleanUpSandbox, stepTimer, waitForPodman } from '../support/image/podman.js';
 import type { Timings } from '../support/image/standins.js';
 import { sleep } from '../support/wait.js';
+import { SEND_SLOW_PY, TASK_STATE_PY } from '../support/image/app-scripts.js';
 
 const PREFIX = 'eveai-kube-';
 const IMAGES = {
@@ -45,18 +46,6 @@ const REDIS_POD = `${PREFIX}redis`;
 const MANIFESTS = ['web', 'worker', 'beat'] as const;
 type Manifest = (typeof MANIFESTS)[number];
 const DEPLOYMENT: Record<Manifest, string> = { web: 'eveai-web', worker: 'eveai-worker', beat: 'eveai-beat' };
-
-const SEND_SLOW_PY = `
-import sys
-from scripts.run_eveai_workers import slow
-print(slow.apply_async((float(sys.argv[1]),)).id)
-`;
-const TASK_STATE_PY = `
-import json, sys
-from scripts.run_eveai_workers import app
-r = app.AsyncResult(sys.argv[1])
-print(json.dumps({'state': r.state}))
-`;
 
 interface Container {
   name: string;

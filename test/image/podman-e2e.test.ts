@@ -14,6 +14,7 @@ import { type ComposeService, podmanRunSpec, type PodmanRunSpec } from '../suppo
 import { loadCompose, loadK8s, read } from '../support/image/files.js';
 import { PodmanSandbox, buildImages, cleanUpSandbox, stepTimer, waitForPodman } from '../support/image/podman.js';
 import type { StandinImages, Timings } from '../support/image/standins.js';
+import { SEND_SLOW_PY, TASK_STATE_PY } from '../support/image/app-scripts.js';
 
 const PREFIX = 'eveai-e2e-';
 const IMAGES = {
@@ -55,18 +56,6 @@ const HTTP_GET_PY = `
 import json, sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])) as r:
     print(json.dumps({'status': r.status, 'body': json.loads(r.read())}))
-`;
-const SEND_SLOW_PY = `
-import sys
-from scripts.run_eveai_workers import slow
-queue = sys.argv[2] if len(sys.argv) > 2 else None
-print(slow.apply_async((float(sys.argv[1]),), queue=queue).id)
-`;
-const TASK_STATE_PY = `
-import json, sys
-from scripts.run_eveai_workers import app
-r = app.AsyncResult(sys.argv[1])
-print(json.dumps({'state': r.state, 'result': r.result if r.successful() else None}))
 `;
 const WAIT_TASK_PY = `
 import json, sys
