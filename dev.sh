@@ -25,15 +25,31 @@ install_debian_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "dev.sh: installing Debian packages: ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # apt's progress and debconf's note that apt-utils is missing ask nothing of the user: they stay in a log that is
+  # shown whole when apt fails. apt's own warnings and errors (W:, E:) are shown either way.
+  local log
+  log=$(mktemp)
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "dev.sh: apt-get failed (its output is above)" >&2
+    return 1
+  fi
+  grep -E '^(W|E):' "$log" >&2 || true
+  rm -f "$log"
 }
 
 install_node_modules() {
   # node_modules/.bin/node (the `node` devDependency) is the Node major the image runs;
   # every npm script below runs on it, not on the machine's own Node.
   if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund
+    # npm checks each package's `engines` against the Node that runs npm itself. The machine's Node may be older than
+    # the one every package here runs on, and npm would then warn (EBADENGINE) about packages that never run on it.
+    # So npm itself runs on the locked Node (npx fetches that package from the registry once and caches it).
+    local node_version npm_cli
+    node_version=$(node -p 'require("./package-lock.json").packages["node_modules/node"].version')
+    npm_cli=$(readlink -f "$(command -v npm)")
+    npx --yes --package="node@${node_version}" -- node "$npm_cli" ci --no-audit --no-fund
   fi
 }
 
