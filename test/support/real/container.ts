@@ -20,7 +20,7 @@ import { afterAll, expect } from 'vitest';
 import { cleanUpAfterEach, cleanupRegistered, register } from '../cleanup.js';
 import { collectSupervisorLines, parseSupervisorLines } from '../log-lines.js';
 import { requireBuild, ROOT } from '../paths.js';
-import { childrenOf, killAll, namespaceMembers, pidNamespace, type Proc, readProc } from '../proc.js';
+import { childrenOf, killAll, namespaceMembers, pidNamespace, type Proc, readProc, stillAlive } from '../proc.js';
 import { eventually, settlesWithin, waitFor } from '../wait.js';
 import { APP_GID, APP_UID, containerEnv, OLD_START_SH } from './env.js';
 import { BOOKWORM, type VersionSet } from './versions.js';
@@ -141,7 +141,7 @@ export class Container implements AsyncDisposable {
         20,
       );
       container.ns = pidNamespace(container.tini.pid)!;
-      createdNamespaces.add(container.ns);
+      createdNamespaces.set(container.ns, container.tini);
     } catch (error) {
       await container.kill();
       throw error;
@@ -242,8 +242,12 @@ export class Container implements AsyncDisposable {
   }
 }
 
-/** Every PID namespace this test file created: the final check looks for leftovers in each. */
-const createdNamespaces = new Set<string>();
+/**
+ * Every PID namespace this test file created, with its PID 1: the final check looks for leftovers in each. A
+ * namespace lives exactly as long as its PID 1 (the kernel kills the rest when it exits), and the kernel reuses a
+ * dead namespace's number for the next one anybody creates: a namespace whose PID 1 is gone is not ours any more.
+ */
+const createdNamespaces = new Map<string, Proc>();
 
 /**
  * For the files that start containers (and redis-servers): nothing survives a test, passed or failed. After each
@@ -255,7 +259,11 @@ export function useContainerCleanup(): void {
   afterAll(async () => {
     await cleanupRegistered();
     // Processes the kernel is still tearing down may show for a moment; give them a few seconds.
-    const members = () => [...createdNamespaces].flatMap((ns) => namespaceMembers(ns)).filter((p) => p.state !== 'Z');
+    const members = () =>
+      [...createdNamespaces]
+        .filter(([, pid1]) => stillAlive(pid1))
+        .flatMap(([ns]) => namespaceMembers(ns))
+        .filter((p) => p.state !== 'Z');
     await eventually(() => members().length === 0, 3000, 100);
     expect(
       members().map((p) => `${p.pid} ${p.cmdline}`),
