@@ -53,22 +53,22 @@ install_node_modules() {
   fi
 }
 
-# The container-topology tests run the supervisor, gunicorn and celery as uid 10001 (the image's user) in a PID
-# namespace, so that uid must be able to read this checkout. A fresh clone under `mktemp -d` (mode 0700) is
+# The container-topology tests and the demo run the supervisor, gunicorn and celery as uid 10001 (the image's user),
+# so that uid must be able to read this checkout. A fresh clone under `mktemp -d` (mode 0700) is
 # out of its reach: make the checkout's own directory readable (python lists it to import `scripts`) and add
 # search permission only (o+x: traverse, not list) to each ancestor directory it cannot enter.
-let_test_uid_reach_checkout() {
+let_app_uid_reach_checkout() {
   [ "$(id -u)" -eq 0 ] || return 0
   if ! setpriv --reuid=10001 --regid=10001 --clear-groups test -r "$PWD"; then
     chmod o+rx "$PWD"
-    echo "dev.sh: chmod o+rx $PWD (uid 10001 of the container-topology tests must read the checkout)" >&2
+    echo "dev.sh: chmod o+rx $PWD (uid 10001, the image's user, must read the checkout)" >&2
   fi
   local dir
   dir=$(dirname "$PWD")
   while [ "$dir" != "/" ]; do
     if ! setpriv --reuid=10001 --regid=10001 --clear-groups test -x "$dir"; then
       chmod o+x "$dir"
-      echo "dev.sh: chmod o+x $dir (uid 10001 of the container-topology tests must reach the checkout)" >&2
+      echo "dev.sh: chmod o+x $dir (uid 10001, the image's user, must reach the checkout)" >&2
     fi
     dir=$(dirname "$dir")
   done
@@ -87,11 +87,16 @@ case "${1:-}" in
   demo)
     setup
     echo "dev.sh: web role on http://127.0.0.1:${PORT:-8080}/healthz — Ctrl-C stops it gracefully" >&2
+    if [ "$(id -u)" -eq 0 ]; then
+      # As the image runs it: as uid 10001, not root (the supervisor would rightly warn about root).
+      let_app_uid_reach_checkout
+      exec setpriv --reuid=10001 --regid=10001 --clear-groups node dist/supervisor.js
+    fi
     exec node dist/supervisor.js
     ;;
   test)
     setup
-    let_test_uid_reach_checkout
+    let_app_uid_reach_checkout
     npm test
     ;;
   *) echo "usage: bash dev.sh demo|test|setup" >&2; exit 64 ;;
