@@ -42,6 +42,8 @@ export interface Roll {
   exitCode: number;
   /** The supervisor's escalation steps (shutdown.escalate signals), empty when the warm shutdown ended by itself. */
   escalated: string[];
+  /** The supervisor found the warm shutdown stuck with no task running (shutdown.stuck) and took the hard step early. */
+  stuck: boolean;
   /** From the end of the old replica's last task (or the SIGTERM, when later) until it exited. */
   afterLastTaskMs: number;
   /** Tasks of the old replica still running when it got SIGTERM. */
@@ -188,6 +190,7 @@ async function stopReplica(redis: RedisServer, replica: Container, rollStartedAt
       .events()
       .filter((e) => e.event === 'shutdown.escalate')
       .map((e) => String(e.signal)),
+    stuck: replica.events().some((e) => e.event === 'shutdown.stuck'),
     afterLastTaskMs: exitedAt - lastEnd,
     runningAtStop,
     restored,
