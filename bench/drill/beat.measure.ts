@@ -35,10 +35,12 @@ describe.each(VERSION_SETS)('$name', (versions) => {
     const result = await runBeatDrill({ versions, runner, rolls: runner === 'supervisor' ? ROLLS : BASELINE_ROLLS, runMs: RUN_MS });
     results.push(result);
     console.info(beatSummary(result));
+    writeSection();
   });
 });
 
-afterAll(() => {
+/** Rewrites this drill's section from the cells measured so far: a run cut short still leaves its figures. */
+function writeSection(): void {
   if (results.length === 0) return;
   const lines = [
     '## Beat: replaced while its schedule runs',
@@ -67,4 +69,6 @@ afterAll(() => {
     "  version set's Python), and the next beat read it rather than discarding it as corrupt.",
   ];
   writeDrillSection('beat', lines.join('\n'));
-});
+}
+
+afterAll(writeSection);

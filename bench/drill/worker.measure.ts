@@ -42,6 +42,7 @@ describe.each(VERSION_SETS)('$name', (versions) => {
     const result = await runWorkerDrill({ versions, runner, mode, rolls, rate: RATE, seed: results.length + 1 });
     results.push(result);
     console.info(workerSummary(result));
+    writeSection();
     for (const [i, roll] of result.rolls.entries()) {
       if (roll.hangPicture)
         console.info(`[drill] ${versions.name} ${mode} ${runner} roll ${i + 1}: stop stuck; /proc:\n${roll.hangPicture}`);
@@ -49,7 +50,8 @@ describe.each(VERSION_SETS)('$name', (versions) => {
   });
 });
 
-afterAll(() => {
+/** Rewrites this drill's section from the cells measured so far: a run cut short still leaves its figures. */
+function writeSection(): void {
   if (results.length === 0) return;
   const lines = [
     '## Worker: rolling replacements under a task stream',
@@ -83,4 +85,6 @@ afterAll(() => {
     '  outlived the end of its last task by more than that.',
   ];
   writeDrillSection('worker', lines.join('\n'));
-});
+}
+
+afterAll(writeSection);
