@@ -5,6 +5,7 @@ Broker and result backend are Redis, taken from the environment:
   CELERY_RESULT_BACKEND, else the broker URL
   BEAT_TICK_SECONDS  interval of the one periodic task (default 5)
   PROBE_HEARTBEAT_FILE, PROBE_HEARTBEAT_MAX_AGE  opt-in heartbeat for the supervisor's /live probe (below)
+  TASK_RUNS_KEY  opt-in run log (below)
 
 Tasks:
   slow(n)  sleeps n seconds and returns n. acks_late=True + reject_on_worker_lost=True: the message
@@ -12,7 +13,13 @@ Tasks:
            process running it dies or the worker does a cold shutdown.
   plain_slow(n)  the same with Celery's defaults (acks_late=False), the configuration most apps run:
            the message is acknowledged when the task starts, so a task killed mid-run is gone.
-  tick()   the periodic task of the beat schedule; returns the time it ran.
+  tick(sent_at, sent_by)  the periodic task of the beat schedule; returns the time it ran. Beat fills in its
+           arguments when it sends the tick: the time it sent it and its replica's HOSTNAME.
+
+Run log (opt-in, only when TASK_RUNS_KEY is set): slow, plain_slow and tick append one JSON record per event
+to that Redis list in the result backend - {"event": "start" | "end", "task", "id", "replica", "at"} (tick:
+one "run" record with sent_at and sent_by). Each execution is recorded, so a deploy drill counts tasks that never
+finished and tasks that ran twice by id. "replica" is HOSTNAME (the pod name under Kubernetes).
 
 Heartbeat (opt-in, only when PROBE_HEARTBEAT_FILE is set): a consumer bootstep touches that file from the
 worker main process's own event loop every PROBE_HEARTBEAT_MAX_AGE / 4 seconds (default 60 / 4), from the
@@ -25,10 +32,12 @@ JSON only (no pickle): a worker started as root with pickle accepted refuses to 
 C_FORCE_ROOT, and JSON is what the platform's tasks use anyway.
 """
 
+import json
 import os
 import time
 
 from celery import Celery, bootsteps
+from celery.beat import BeatLazyFunc
 
 BROKER_URL = (
     os.environ.get("CELERY_BROKER_URL")
@@ -36,6 +45,13 @@ BROKER_URL = (
     or "redis://127.0.0.1:6379/0"
 )
 RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or BROKER_URL
+TASK_RUNS_KEY = os.environ.get("TASK_RUNS_KEY") or None
+
+
+def replica_name():
+    """Which replica this process belongs to: the pod name under Kubernetes."""
+    return os.environ.get("HOSTNAME", "")
+
 
 app = Celery("eveai_workers", broker=BROKER_URL, backend=RESULT_BACKEND)
 app.conf.update(
@@ -49,6 +65,8 @@ app.conf.update(
         "tick": {
             "task": "scripts.run_eveai_workers.tick",
             "schedule": float(os.environ.get("BEAT_TICK_SECONDS", "5")),
+            # Evaluated by beat each time it sends the tick (and saved in its schedule file by reference).
+            "args": (BeatLazyFunc(time.time), BeatLazyFunc(replica_name)),
         },
     },
 )
@@ -87,18 +105,39 @@ class Heartbeat(bootsteps.StartStopStep):
 app.steps["consumer"].add(Heartbeat)
 
 
-@app.task(name="scripts.run_eveai_workers.slow", acks_late=True, reject_on_worker_lost=True)
-def slow(n):
+def record_run(task, event, **fields):
+    """Appends one record to the run log (TASK_RUNS_KEY), through the result backend's Redis client."""
+    if TASK_RUNS_KEY is None:
+        return
+    record = {
+        "event": event,
+        "task": task.name.rsplit(".", 1)[-1],
+        "id": task.request.id,
+        "replica": replica_name(),
+        "at": time.time(),
+        **fields,
+    }
+    task.backend.client.rpush(TASK_RUNS_KEY, json.dumps(record))
+
+
+def sleep_recorded(task, n):
+    record_run(task, "start")
     time.sleep(float(n))
+    record_run(task, "end")
     return n
 
 
-@app.task(name="scripts.run_eveai_workers.plain_slow")
-def plain_slow(n):
-    time.sleep(float(n))
-    return n
+@app.task(name="scripts.run_eveai_workers.slow", bind=True, acks_late=True, reject_on_worker_lost=True)
+def slow(self, n):
+    return sleep_recorded(self, n)
 
 
-@app.task(name="scripts.run_eveai_workers.tick")
-def tick():
+@app.task(name="scripts.run_eveai_workers.plain_slow", bind=True)
+def plain_slow(self, n):
+    return sleep_recorded(self, n)
+
+
+@app.task(name="scripts.run_eveai_workers.tick", bind=True)
+def tick(self, sent_at=None, sent_by=None):
+    record_run(self, "run", sent_at=sent_at, sent_by=sent_by)
     return time.time()

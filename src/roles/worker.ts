@@ -63,6 +63,12 @@ export const worker = defineRole({
         why: 'celery restores unacknowledged messages up to 1.7 s after QUIT (celery 5.2; 1.2 s on 5.5); SIGKILL before that leaves them unacked until the visibility timeout',
       },
     },
+    // celery 5.2's warm shutdown can hang with no task left (its TERM handler raises wherever the main process is;
+    // fixed in 5.3 by celery PR #7339): cut off while writing a job to a pool child, the child waits for the rest of
+    // it and the main process for the child. Measured in the deploy drill and reproduced in test/drill.
+    hardStopWhenStuck: {
+      why: "celery's main process waits for pool children that wait for the rest of a job it will never send (celery 5.2's warm-shutdown hang): no task is running",
+    },
     rules: {
       SIGTERM: { action: 'stop', send: 'SIGTERM', why: 'warm shutdown: stop consuming, running tasks finish' },
       SIGINT: { action: 'stop', send: 'SIGTERM', why: "a second INT would turn celery's warm shutdown cold; one TERM never does" },

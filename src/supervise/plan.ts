@@ -29,6 +29,12 @@ export interface SignalPolicy {
   hardStop?: HardStop;
   /** Whether DRAIN_DELAY applies (programs behind a load balancer). */
   drains: boolean;
+  /**
+   * Take the hard-stop step as soon as the graceful stop is stuck in a closed wait (supervise/closed-wait.ts: the
+   * leader waits for children that wait on pipes only the waiting processes can write) instead of after
+   * STOP_TIMEOUT. `why` names what that shape means for this program; it is logged with shutdown.stuck.
+   */
+  hardStopWhenStuck?: { why: string };
 }
 
 /** The settings every role shares, in milliseconds where they are durations. */

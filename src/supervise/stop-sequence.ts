@@ -1,12 +1,19 @@
 // The stop sequence for one running child, driven by signals and timers:
 //   running --stop--> draining (web, DRAIN_DELAY) --> graceful (stop signal to the leader, once)
 //     --STOP_TIMEOUT--> hard (the role's hard-stop step) --ESCALATION_GRACE--> killed (SIGKILL to the group)
-// Repeated stop requests never resend the stop signal nor reset the deadline.
+// Repeated stop requests never resend the stop signal nor reset the deadline. A role that asks for it has its graceful
+// stop watched for a closed wait (nothing left that can move): seen for CLOSED_WAIT_CONFIRM_MS, the hard step comes now.
 import type { Logger } from '../log.js';
 import type { HandledSignal } from '../signals/trap.js';
 import type { Plan, Target } from './plan.js';
+import { findClosedWait } from './closed-wait.js';
 import { groupMembers, sendToGroup, sendToLeader } from './process-group.js';
 import { StopTimeline } from './stop-summary.js';
+
+/** How often a graceful stop is checked for a closed wait (only while it runs, only for roles that ask). */
+const CLOSED_WAIT_POLL_MS = 1000;
+/** The same closed wait, seen this long (three looks), is taken as stuck: a blocked process does not move by itself. */
+const CLOSED_WAIT_CONFIRM_MS = 2000;
 
 export type StopState = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
 
@@ -119,6 +126,24 @@ export class StopSequence {
       );
     }
     this.schedule(timeout_ms, () => this.hardStep());
+    const stuck = this.plan.policy.hardStopWhenStuck;
+    if (stuck) this.watchForClosedWait(stuck.why);
+  }
+
+  /** Looks for a closed wait every CLOSED_WAIT_POLL_MS while the graceful stop runs; confirmed, the hard step comes now. */
+  private watchForClosedWait(why: string, seen?: { key: string; since: number }): void {
+    this.schedule(CLOSED_WAIT_POLL_MS, () => {
+      if (this.state !== 'graceful') return;
+      const wait = findClosedWait(this.leaderPid);
+      if (!wait) return this.watchForClosedWait(why);
+      const first = seen?.key === wait.key ? seen : { key: wait.key, since: Date.now() };
+      if (Date.now() - first.since < CLOSED_WAIT_CONFIRM_MS) return this.watchForClosedWait(why, first);
+      this.log.warn(
+        { event: 'shutdown.stuck', members: wait.children, after_ms: this.elapsed(), why },
+        `the stop can no longer move by itself: ${why}; hard-stop step now instead of after STOP_TIMEOUT`,
+      );
+      this.hardStep();
+    });
   }
 
   private hardStep(count = true): void {

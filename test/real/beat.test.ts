@@ -12,23 +12,16 @@ import { waitFor } from '../support/wait.js';
 import { Container, useContainerCleanup } from '../support/real/container.js';
 import { APP_GID, APP_UID } from '../support/real/env.js';
 import { RedisServer } from '../support/real/redis.js';
-import { VERSION_SETS, outputOf, type VersionSet } from '../support/real/versions.js';
+import { savedRunCounts } from '../support/real/beat-schedule.js';
+import { VERSION_SETS, type VersionSet } from '../support/real/versions.js';
 
 useContainerCleanup(); // containers, redis-servers and temp directories after each test
 
 /** After a tick's message is in the queue: past the end of that send, well before the next (ticks are 1 s apart). */
 const BETWEEN_SENDS_MS = 300;
 
-/** The periodic-task entries beat saved in its shelve file, read back with the same set's Python (dbm formats differ). */
-function savedEntries(versions: VersionSet, workdir: string): Record<string, number> {
-  const script = [
-    'import json, shelve, sys',
-    "s = shelve.open(sys.argv[1], flag='r')",
-    "print(json.dumps({name: entry.total_run_count for name, entry in s['entries'].items()}))",
-  ].join('\n');
-  const out = outputOf(versions, ['python3', '-c', script, path.join(workdir, 'celerybeat-schedule')], { workdir });
-  return JSON.parse(out) as Record<string, number>;
-}
+/** The periodic-task entries beat saved in its shelve file in `workdir`. */
+const savedEntries = (versions: VersionSet, workdir: string) => savedRunCounts(versions, path.join(workdir, 'celerybeat-schedule'));
 
 async function runBeatOnce(name: string, workdir: string, redis: RedisServer, queuedBefore: number): Promise<Container> {
   const container = await Container.start({
