@@ -48,7 +48,7 @@ export function webRow(scenario: string, o: WebObservation, note = ''): Row {
 
 export function workerRow(scenario: string, o: WorkerObservation, note = ''): Row {
   const c = o.counts;
-  // celery's main process logs each pool process that died under it (tini -g signals the whole group).
+  // celery's main process logs each pool process that died under it (start.sh's tini -g signals the whole group).
   const killedChildren = (o.container.output.match(/ForkPoolWorker-\d+' pid:\d+ exited with 'signal 15 \(SIGTERM\)'/g) ?? []).length;
   if (killedChildren > 0)
     note = [`${killedChildren} pool processes killed mid-task by SIGTERM (WorkerLostError)`, note].filter(Boolean).join('; ');
