@@ -399,8 +399,9 @@ async function runOnce(plan, loaded) {
   await Promise.all([storm, repeats]);
   const outcome = judge(plan, { end, stderr, sent, firstStopAt, sinceStartMs: firstStop?.since, left, hang });
   outcome.loaded = loaded;
-  if (outcome.problems.length) {
-    const dir = join(OUT, `failure-${plan.index}`);
+  if (outcome.problems.length || outcome.lost) {
+    // A failure's evidence, and a lost stop's under tini-g (counted, not failed), to read what tini said.
+    const dir = join(OUT, `${outcome.problems.length ? 'failure' : 'lost'}-${plan.index}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ seed: SEED, plan, loaded, outcome, sent, end }, null, 2));
     writeFileSync(join(dir, 'stderr.log'), stderr);
@@ -449,8 +450,9 @@ function judge(plan, { end, stderr, sent, firstStopAt, sinceStartMs, left, hang 
   const stopReceived = lines.find((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal));
 
   const lost = hang !== undefined || (tookMs !== undefined && tookMs > plan.budgetMs + SLACK_MS);
-  // tini's notice when kill() fails with ESRCH: under -g, the group of its child did not exist yet.
-  const tiniDropped = /Child was dead when forwarding signal/.test(stderr);
+  // tini's own notice when kill() fails with ESRCH (under -g: the group of its child did not exist yet); the
+  // supervisor's config.advice about tini -g quotes it too, so only tini's line counts.
+  const tiniDropped = /^\[WARN +tini \(\d+\)\] Child was dead when forwarding signal/m.test(stderr);
   if (left.length) problems.push(`processes left: ${left.join(',')}`);
   if (foreign.length) problems.push(`foreign stderr: ${foreign.slice(0, 3).join(' | ').slice(0, 300)}`);
   const pid1Child = sent.find((s) => s.kind === 'stop')?.pid1Child;
@@ -603,7 +605,13 @@ function summarise(outcomes, ms) {
       lostStopRuns: mine
         .filter((o) => o.lost)
         .slice(0, 50)
-        .map((o) => ({ index: o.index, sinceStartMs: o.sinceStartMs, pid1Child: o.pid1Child, loaded: o.loaded })),
+        .map((o) => ({
+          index: o.index,
+          sinceStartMs: o.sinceStartMs,
+          pid1Child: o.pid1Child,
+          tiniDropped: o.tiniDropped,
+          loaded: o.loaded,
+        })),
       stopsWithin3msOfStart: mine.filter((o) => o.sinceStartMs !== undefined && o.sinceStartMs < 3).length,
       phases: count(mine, (o) => o.phase),
       worstPassedStopToExitMs: worstOf(mine.filter((o) => o.problems.length === 0 && !o.lost)),
