@@ -1,5 +1,6 @@
-// Running a valid plan: announce it (with what the process tree around it gets wrong: PID 1, root, `tini -g`), open the probe endpoint if asked, honour a stop that came before the program
-// did, then hand over to supervise/ (or, in exec mode, become the program).
+// Running a valid plan: announce it (with what the process tree around it gets wrong: PID 1, root, `tini -g`), open
+// the probe endpoint if asked, honour a stop that came before the program did, then hand over to supervise/ (or, in
+// exec mode, become the program).
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { EXIT, signalNumber } from '../exit-codes.js';
