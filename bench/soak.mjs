@@ -1,33 +1,58 @@
-// The stop soak: thousands of supervised starts, each stopped at a uniformly random moment of its life, plain and
-// under `tini -g` as PID 1 of a PID namespace, with signal storms, repeated stops and (for part of the runs) every
-// CPU kept busy. Every run is checked against the supervisor's promise:
-//   exit within the stop budget + 2 s of the first stop request, no process of the run left behind,
-//   `supervisor.exit` the last log line, and the exit code the README documents.
+// The stop soak: thousands of supervised starts, each stopped at a random moment of its life, with signal storms,
+// repeated stops and (for part of the runs) every CPU kept busy, in one or more topologies (--topologies):
+//   tini     the container as the image runs it: PID 1 of a PID namespace is the image's ENTRYPOINT (Dockerfile.base)
+//   tini-g   the same tini with the migration plan's -g, kept so that what -g loses stays measured
+//   plain    the supervisor alone, no PID namespace
+// Under tini the clock starts the instant tini has blocked the signals it forwards (before that the kernel drops a
+// signal to a namespace's PID 1: the pre-init window, bench/pre-init.mjs), and the stop comes at any moment from
+// there: 15% within its first 3 ms (to the microsecond), the rest uniformly over 0–350 ms. Every run is checked
+// against the supervisor's promise:
+//   exit within the stop budget + 2 s of the first stop request (otherwise the stop was lost), no process of the run
+//   left behind, `supervisor.exit` the last log line, and the exit code the README documents.
+// Under tini-g a stop that tini dropped ("Child was dead when forwarding signal") is counted as lost, not failed.
 // A failing run keeps its evidence in the output directory: the parameters, the log, and the /proc picture of the
 // supervisor and of every process carrying the run's marker (taken before anything is killed).
 //
-//   node bench/soak.mjs [--runs N] [--concurrency C] [--seed S] [--load-share F] [--segment RUNS] [--out DIR] [--json]
+//   node bench/soak.mjs [--runs N] [--topologies tini,tini-g,plain] [--concurrency C] [--seed S] [--load-share F]
+//                       [--segment RUNS] [--out DIR] [--json]
 //                       [--supervisor FILE]   (a copy of dist/supervisor.js, so a rebuild cannot change a long soak midway)
-// `npm run soak` runs 10,000 (about an hour on 2 busy cores). test/hostile/soak.test.ts runs a bounded one.
+// `npm run soak` runs 10,000 under the image's entrypoint (about an hour on 2 busy cores); test/hostile/soak.test.ts
+// runs a bounded one in every topology.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { cpus, tmpdir, constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { IMAGE_ENTRYPOINT, TINI_GROUP_ENTRYPOINT } from './image-entrypoint.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PROGRAM = join(ROOT, 'bench', 'soak-program.sh');
 const NODE = process.execPath;
 const PATH = `${dirname(NODE)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-/** Beyond this a run counts as hung: its evidence is taken, then it is killed. */
-const HANG_MS = 30_000;
-/** The criterion's slack over the stop budget. */
+/** The criterion's slack over the stop budget: a run not gone by then lost its stop. */
 const SLACK_MS = 2000;
+/** How long past budget + slack a run may still be waited for before its evidence is taken and it is killed. */
+const EVIDENCE_AFTER_MS = 3000;
+/** PID 1 of each namespaced topology. */
+const INIT = { tini: IMAGE_ENTRYPOINT, 'tini-g': TINI_GROUP_ENTRYPOINT };
 
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '10000' },
+    topologies: { type: 'string', default: 'tini' },
     concurrency: { type: 'string', default: '2' },
     seed: { type: 'string', default: String(Date.now() % 1e9) },
     'load-share': { type: 'string', default: '0.5' },
@@ -38,6 +63,8 @@ const { values: opts } = parseArgs({
   },
 });
 const RUNS = Number(opts.runs);
+const TOPOLOGIES = opts.topologies.split(',');
+for (const t of TOPOLOGIES) if (t !== 'plain' && !INIT[t]) throw new Error(`--topologies: unknown ${t} (tini, tini-g, plain)`);
 const CONCURRENCY = Number(opts.concurrency);
 const SEED = Number(opts.seed);
 const LOAD_SHARE = Number(opts['load-share']);
@@ -142,8 +169,9 @@ function planRun(index) {
     SOAK_EXIT: String(pick(r, [0, 0, 1, 2, 42])),
     SOAK_GRANDCHILD: chance(r, 0.4) ? '1' : '',
   };
-  // The moment of the stop: uniform over the life a run can have (boot, start-up, running, its own exit).
-  const stopAtMs = Math.round(uniform(r, 0, 350));
+  // The moment of the stop: uniform over the life a run can have (boot, start-up, running, its own exit), and for
+  // some runs within the first milliseconds after PID 1 took charge of its signals (before its child has run).
+  const stopAtMs = chance(r, 0.15) ? Number(uniform(r, 0, 3).toFixed(3)) : Math.round(uniform(r, 0, 350));
   const stop = pick(r, STOPS[role]);
   const repeats = chance(r, 0.3)
     ? Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({ signal: pick(r, STOPS[role]), afterMs: Math.round(uniform(r, 0, 700)) }))
@@ -153,7 +181,7 @@ function planRun(index) {
     : undefined;
   return {
     index,
-    topology: chance(r, 0.5) ? 'tini' : 'plain',
+    topology: pick(r, TOPOLOGIES),
     role,
     settings: { STOP_TIMEOUT: String(stopTimeout), ESCALATION_GRACE: String(grace), DRAIN_DELAY: String(drainDelay) },
     program,
@@ -177,10 +205,19 @@ function childrenOf(pid) {
   const text = readProc(pid, `task/${pid}/children`);
   return text ? text.trim().split(/\s+/).filter(Boolean).map(Number) : [];
 }
-/** Whether the process leads its own process group (pgrp = pid). */
-function ownGroup(pid) {
-  const stat = readProc(pid, 'stat');
-  return stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+/**
+ * Whether PID 1 is tini (named `name`: unshare's child has exec'd it) and has blocked the signals it forwards: SigBlk
+ * has SIGTERM, or SigIgn has SIGTTOU, which tini ignores right after its sigprocmask(). SigBlk alone shows it only
+ * between waits: while tini sleeps in sigtimedwait() the kernel reports the waited signals as unblocked (they stay
+ * blocked in real_blocked: a signal then is queued). The name matters: before its exec, unshare's child has TERM
+ * blocked too (inherited from unshare, which blocks INT and TERM around its fork), but unblocks it again before the
+ * exec, and a TERM held until then is dropped like any other that reaches PID 1 with no handler.
+ */
+function tiniHasBlocked(pid, name) {
+  const status = readProc(pid, 'status') ?? '';
+  const field = (key) => new RegExp(`^${key}:\\s*(\\S+)`, 'm').exec(status)?.[1];
+  const mask = (key) => BigInt(`0x${field(key) ?? '0'}`);
+  return field('Name') === name && (((mask('SigBlk') >> 14n) & 1n) === 1n || ((mask('SigIgn') >> 21n) & 1n) === 1n);
 }
 function markedProcesses(marker) {
   const found = [];
@@ -263,8 +300,9 @@ async function runOnce(plan, loaded) {
     ...plan.settings,
     ...Object.fromEntries(Object.entries(plan.program).filter(([, v]) => v !== '')),
   };
+  const namespaced = plan.topology !== 'plain';
   let argv = [NODE, SUPERVISOR, ...(plan.role === 'command' ? ['--', 'soak-program'] : [])];
-  if (plan.topology === 'tini') argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'tini', '-g', '--', ...argv];
+  if (namespaced) argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...INIT[plan.topology], ...argv];
   const proc = spawn(argv[0], argv.slice(1), { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
@@ -274,28 +312,28 @@ async function runOnce(plan, loaded) {
   let exited = false;
   proc.on('exit', () => (exited = true));
 
-  // Under tini, time starts once tini has its child: a signal to a namespace's PID 1 before it has handlers is
-  // dropped by the kernel, a property of PID 1 rather than of the supervisor.
+  // Under tini, time starts the instant tini has blocked the signals it forwards: before that the kernel drops a
+  // signal to a namespace's PID 1 that has no handler for it, a property of PID 1 (README, "PID 1: tini-static,
+  // without -g"), not of the supervisor. Polled once per event-loop turn, so the other lane keeps its own timing.
   let target = proc.pid;
-  if (plan.topology === 'tini') {
+  if (namespaced) {
     let tini;
-    for (let i = 0; i < 2000 && !exited; i++) {
+    for (const giveUp = performance.now() + 10_000; !exited && performance.now() < giveUp; await nextTurn()) {
       tini ??= childrenOf(proc.pid)[0];
-      // ...and once that child is in a process group of its own: until tini's child has called setpgid(), `tini -g`
-      // finds no group to forward to and drops the signal ("Child was dead when forwarding signal"; README, Signals).
-      const child = tini === undefined ? undefined : childrenOf(tini)[0];
-      if (child !== undefined && ownGroup(child)) break;
-      await sleep(1);
+      if (tini !== undefined && tiniHasBlocked(tini, INIT[plan.topology][0].split('/').at(-1))) break;
     }
     target = tini ?? proc.pid;
   }
-  const supervisorPid = () => (plan.topology === 'tini' ? childrenOf(target)[0] : proc.pid);
-  const startedAt = Date.now();
+  const supervisorPid = () => (namespaced ? childrenOf(target)[0] : proc.pid);
+  const startedAt = performance.now();
   const sent = [];
   const send = (signal, kind) => {
     if (exited) return;
     try {
-      sent.push({ signal, kind, at: Date.now() });
+      // Under tini, where the first stop found PID 1's child: not forked yet, still tini (before its exec), or node.
+      const child = namespaced && kind === 'stop' ? childrenOf(target)[0] : undefined;
+      const pid1Child = namespaced && kind === 'stop' ? (child === undefined ? 'none' : readProc(child, 'comm')?.trim()) : undefined;
+      sent.push({ signal, kind, at: Date.now(), since: performance.now() - startedAt, pid1Child });
       process.kill(target, signal);
     } catch {
       // gone meanwhile
@@ -313,9 +351,11 @@ async function runOnce(plan, loaded) {
         }
       })()
     : Promise.resolve();
-  await sleep(plan.stopAtMs);
+  if (plan.stopAtMs >= 3) await sleep(plan.stopAtMs);
+  else while (performance.now() - startedAt < plan.stopAtMs); // to the microsecond: a timer cannot wait < 1 ms
   send(plan.stop, 'stop');
-  const firstStopAt = sent.find((s) => s.kind === 'stop')?.at;
+  const firstStop = sent.find((s) => s.kind === 'stop');
+  const firstStopAt = firstStop?.at;
   const repeats = (async () => {
     for (const repeat of plan.repeats) {
       await sleep(repeat.afterMs);
@@ -325,15 +365,22 @@ async function runOnce(plan, loaded) {
 
   let hang;
   const deadline = new AbortController();
-  const ended = await Promise.race([closed, sleep(HANG_MS, undefined, { signal: deadline.signal }).catch(() => undefined)]);
+  const waitMs = plan.budgetMs + SLACK_MS + EVIDENCE_AFTER_MS;
+  const ended = await Promise.race([closed, sleep(waitMs, undefined, { signal: deadline.signal }).catch(() => undefined)]);
   deadline.abort();
   let end = ended;
   if (!end) {
     // Evidence first, then the kill.
     const sup = supervisorPid();
-    hang = { supervisor: sup && picture(sup), marked: markedProcesses(marker).map(picture), topology: proc.pid && picture(proc.pid) };
+    hang = {
+      afterMs: waitMs,
+      supervisor: sup && picture(sup),
+      marked: markedProcesses(marker).map(picture),
+      topology: proc.pid && picture(proc.pid),
+      pid1: namespaced && target !== proc.pid ? picture(target) : undefined,
+    };
     proc.kill('SIGKILL');
-    if (plan.topology === 'tini')
+    if (namespaced)
       for (const pid of markedProcesses(marker))
         try {
           process.kill(pid, 'SIGKILL');
@@ -350,10 +397,11 @@ async function runOnce(plan, loaded) {
     }
   }
   await Promise.all([storm, repeats]);
-  const outcome = judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang });
+  const outcome = judge(plan, { end, stderr, sent, firstStopAt, sinceStartMs: firstStop?.since, left, hang });
   outcome.loaded = loaded;
-  if (outcome.problems.length) {
-    const dir = join(OUT, `failure-${plan.index}`);
+  if (outcome.problems.length || outcome.lost) {
+    // A failure's evidence, and a lost stop's under tini-g (counted, not failed), to read what tini said.
+    const dir = join(OUT, `${outcome.problems.length ? 'failure' : 'lost'}-${plan.index}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ seed: SEED, plan, loaded, outcome, sent, end }, null, 2));
     writeFileSync(join(dir, 'stderr.log'), stderr);
@@ -383,7 +431,7 @@ const STOP_NAMES = new Set(['SIGTERM', 'SIGINT', 'SIGPWR', 'SIGQUIT']);
 const SPAWN_WINDOW_MS = 100;
 
 /** The criteria, and the phase of the run's life the first stop request hit. */
-function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) {
+function judge(plan, { end, stderr, sent, firstStopAt, sinceStartMs, left, hang }) {
   const problems = [];
   const findings = [];
   const lines = parseLog(stderr);
@@ -401,17 +449,45 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
   const childExit = lines.find((l) => l.event === 'child.exit');
   const stopReceived = lines.find((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal));
 
-  if (hang) problems.push(`no exit within ${HANG_MS} ms`);
-  else if (tookMs !== undefined && tookMs > plan.budgetMs + SLACK_MS)
-    problems.push(`exit ${tookMs} ms after the stop, budget ${plan.budgetMs} + ${SLACK_MS} ms`);
+  const lost = hang !== undefined || (tookMs !== undefined && tookMs > plan.budgetMs + SLACK_MS);
+  // tini's own notice when kill() fails with ESRCH (under -g: the group of its child did not exist yet); the
+  // supervisor's config.advice about tini -g quotes it too, so only tini's line counts.
+  const tiniDropped = /^\[WARN +tini \(\d+\)\] Child was dead when forwarding signal/m.test(stderr);
   if (left.length) problems.push(`processes left: ${left.join(',')}`);
   if (foreign.length) problems.push(`foreign stderr: ${foreign.slice(0, 3).join(' | ').slice(0, 300)}`);
+  const pid1Child = sent.find((s) => s.kind === 'stop')?.pid1Child;
+  const result = (phase, laterStates = []) => ({
+    index: plan.index,
+    topology: plan.topology,
+    role: plan.role,
+    phase,
+    pid1Child,
+    laterStates,
+    exitCode,
+    tookMs: hang ? undefined : tookMs,
+    lost,
+    tiniDropped,
+    problems,
+    findings,
+    stopAtMs: plan.stopAtMs,
+    sinceStartMs,
+  });
+  if (lost && plan.topology === 'tini-g' && tiniDropped) {
+    // What the tini-g topology is there to count: the run was killed, so its log ends wherever it was.
+    findings.push(`stop lost: tini -g dropped it (pid 1's child was ${pid1Child})`);
+    return result('lost-by-tini-g');
+  }
+  if (hang) problems.push(`stop lost: no exit within ${hang.afterMs} ms of it (budget ${plan.budgetMs} + ${SLACK_MS} ms)`);
+  else if (lost) problems.push(`exit ${tookMs} ms after the stop, budget ${plan.budgetMs} + ${SLACK_MS} ms`);
 
   let phase;
   if (lines.length === 0) {
     // Killed by the signal's default action during Node's own boot, before any JavaScript ran.
     // Killed by whichever stop request (first or repeated) reached it first: both came before any JavaScript ran.
-    phase = 'before-trap';
+    // Under tini the stop may also have come before tini's fork, or to its child before that exec'd node (the child
+    // still carries tini's name and signal mask, and dies of the signal once it restores the default mask).
+    const tiniName = INIT[plan.topology]?.[0].split('/').at(-1);
+    phase = pid1Child === 'none' ? 'before-fork' : pid1Child === tiniName ? 'before-exec' : 'before-trap';
     const expected = [...new Set(sent.filter((s) => s.kind !== 'storm').map((s) => 128 + signalNumber(s.signal)))];
     if (!expected.includes(exitCode))
       problems.push(`no log line, exit ${exitCode}, expected one of ${expected} (killed before the trap by a signal sent)`);
@@ -435,7 +511,7 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
       // `tini -g` a signal tini passes to the supervisor's process group also reaches a program forked that instant and
       // not yet in a group of its own (libuv calls setsid() in the child before exec), and kills it before it ran.
       if (childExit.signal && plan.storm?.kinds.includes(childExit.signal)) {
-        if (plan.topology === 'tini' && childExit.runtime_ms <= SPAWN_WINDOW_MS)
+        if (plan.topology === 'tini-g' && childExit.runtime_ms <= SPAWN_WINDOW_MS)
           findings.push(`spawn-window kill by ${childExit.signal} (${childExit.runtime_ms} ms)`);
         else problems.push(`the program died of ${childExit.signal}, which the role drops (after ${childExit.runtime_ms} ms)`);
       }
@@ -458,18 +534,7 @@ function judge(plan, { end, stderr, sent, firstStopAt, startedAt, left, hang }) 
     .filter((l) => l.event === 'signal.received' && STOP_NAMES.has(l.signal))
     .slice(1)
     .map((l) => l.state);
-  return {
-    index: plan.index,
-    topology: plan.topology,
-    role: plan.role,
-    phase,
-    laterStates,
-    exitCode,
-    tookMs,
-    problems,
-    findings,
-    sinceStartMs: firstStopAt === undefined ? undefined : firstStopAt - startedAt,
-  };
+  return result(phase, laterStates);
 }
 
 // ---- the soak ----
@@ -490,6 +555,7 @@ async function main() {
       }
       const outcome = await runOnce(planRun(index), wantLoad);
       outcomes.push(outcome);
+      appendFileSync(join(OUT, 'outcomes.jsonl'), `${JSON.stringify(outcome)}\n`); // every run, for figures the summary lacks
       if (outcome.problems.length)
         console.error(`FAIL run ${index}: ${outcome.problems.join('; ')} (evidence in ${join(OUT, `failure-${index}`)})`);
       if (outcomes.length % 250 === 0) {
@@ -513,18 +579,43 @@ async function main() {
 }
 
 function summarise(outcomes, ms) {
-  const count = (key) => outcomes.reduce((acc, o) => ((acc[key(o)] = (acc[key(o)] ?? 0) + 1), acc), {});
+  const count = (items, key) => items.reduce((acc, o) => ((acc[key(o)] = (acc[key(o)] ?? 0) + 1), acc), {});
   const later = {};
   for (const o of outcomes) for (const s of o.laterStates) later[s] = (later[s] ?? 0) + 1;
-  const took = outcomes.filter((o) => o.tookMs !== undefined);
-  const passed = took.filter((o) => o.problems.length === 0);
-  const worstPassed = passed.reduce((w, o) => (o.tookMs > (w?.tookMs ?? -1) ? o : w), undefined);
-  const worst = took.reduce((w, o) => (o.tookMs > (w?.tookMs ?? -1) ? o : w), undefined);
-  const moments = outcomes.filter((o) => o.sinceStartMs !== undefined).map((o) => o.sinceStartMs);
+  const worstOf = (items) => {
+    const w = items.filter((o) => o.tookMs !== undefined).reduce((a, o) => (o.tookMs > (a?.tookMs ?? -1) ? o : a), undefined);
+    return w && { ms: w.tookMs, index: w.index, phase: w.phase, role: w.role, topology: w.topology };
+  };
   const histogram = {};
-  for (const m of moments) {
-    const bucket = `${Math.floor(m / 50) * 50}-${Math.floor(m / 50) * 50 + 49}ms`;
+  for (const m of outcomes.filter((o) => o.sinceStartMs !== undefined).map((o) => o.sinceStartMs)) {
+    const bucket = m < 3 ? '0-3ms' : `${Math.floor(m / 50) * 50}-${Math.floor(m / 50) * 50 + 49}ms`;
     histogram[bucket] = (histogram[bucket] ?? 0) + 1;
+  }
+  const topologies = {};
+  for (const topology of [...new Set(outcomes.map((o) => o.topology))].sort()) {
+    const mine = outcomes.filter((o) => o.topology === topology);
+    topologies[topology] = {
+      runs: mine.length,
+      loaded: mine.filter((o) => o.loaded).length,
+      failures: mine.filter((o) => o.problems.length).length,
+      // Not out within the stop budget + 2 s of the first stop request.
+      lostStops: mine.filter((o) => o.lost).length,
+      // Runs whose tini reported a signal it could not deliver ("Child was dead when forwarding signal").
+      tiniDroppedASignal: mine.filter((o) => o.tiniDropped).length,
+      lostStopRuns: mine
+        .filter((o) => o.lost)
+        .slice(0, 50)
+        .map((o) => ({
+          index: o.index,
+          sinceStartMs: o.sinceStartMs,
+          pid1Child: o.pid1Child,
+          tiniDropped: o.tiniDropped,
+          loaded: o.loaded,
+        })),
+      stopsWithin3msOfStart: mine.filter((o) => o.sinceStartMs !== undefined && o.sinceStartMs < 3).length,
+      phases: count(mine, (o) => o.phase),
+      worstPassedStopToExitMs: worstOf(mine.filter((o) => o.problems.length === 0 && !o.lost)),
+    };
   }
   return {
     seed: SEED,
@@ -533,25 +624,19 @@ function summarise(outcomes, ms) {
     failed: outcomes
       .filter((o) => o.problems.length)
       .slice(0, 50)
-      .map((o) => ({ index: o.index, problems: o.problems })),
-    spawnWindowKills: outcomes.filter((o) => o.findings.length).map((o) => ({ index: o.index, role: o.role, finding: o.findings[0] })),
+      .map((o) => ({ index: o.index, topology: o.topology, problems: o.problems })),
+    topologies,
+    spawnWindowKills: outcomes
+      .flatMap((o) => o.findings.filter((f) => f.startsWith('spawn-window')).map((finding) => ({ index: o.index, role: o.role, finding })))
+      .slice(0, 200),
     seconds: Math.round(ms / 1000),
     runsPerSecond: Number((outcomes.length / (ms / 1000)).toFixed(2)),
-    byTopology: count((o) => o.topology),
-    byRole: count((o) => o.role),
-    loaded: count((o) => (o.loaded ? 'loaded' : 'idle')),
-    phases: count((o) => o.phase),
-    phasesByTopology: count((o) => `${o.topology}:${o.phase}`),
+    byRole: count(outcomes, (o) => o.role),
+    loaded: count(outcomes, (o) => (o.loaded ? 'loaded' : 'idle')),
+    phases: count(outcomes, (o) => o.phase),
     repeatedStopStates: later,
     stopMomentHistogram: histogram,
-    worstPassedStopToExitMs: worstPassed && {
-      ms: worstPassed.tookMs,
-      index: worstPassed.index,
-      phase: worstPassed.phase,
-      role: worstPassed.role,
-      topology: worstPassed.topology,
-    },
-    worstStopToExitMs: worst && { ms: worst.tookMs, index: worst.index, phase: worst.phase, role: worst.role, topology: worst.topology },
+    worstStopToExitMs: worstOf(outcomes),
     out: OUT,
   };
 }

@@ -3,7 +3,7 @@
  * acks_late message is back in the queue: the time ESCALATION_GRACE must cover, or SIGKILL leaves the messages
  * unacked for the broker's visibility timeout (1 h on Redis).
  *
- * Real topology (tini -g, the supervisor, uid 10001), every version set, pool sizes 1, 2 and 8, with the pool
+ * Real topology (the image's tini, the supervisor, uid 10001), every version set, pool sizes 1, 2 and 8, with the pool
  * full (a task per process) and half full (idle processes: the consumer has a BRPOP pending, which kombu >= 5.3.2
  * reads to its end, up to 1 s, before it restores). ESCALATION_GRACE=10, so SIGKILL never cuts a restore short;
  * STOP_TIMEOUT steps through 1.0, 1.2, … 1.8 s from run to run, so the QUIT lands at every phase of kombu's 1 s

@@ -7,6 +7,7 @@ import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../supervise/plan.js';
 import type { Args } from './args.js';
 import { runPlan } from './run.js';
+import { logAdvice } from './advice.js';
 
 export async function runCommand(args: Args, log: Logger): Promise<number> {
   if (!args.ok) {
@@ -51,11 +52,6 @@ function validatedPlan(command: readonly string[] | undefined, log: Logger): Pla
     }
     return undefined;
   }
-  for (const { variable, value, advice } of loaded.advice) {
-    log.warn(
-      { event: 'config.advice', variable, value: shown(value), advice },
-      `${variable}=${JSON.stringify(shown(value))} is valid, but use ${advice}`,
-    );
-  }
+  for (const advice of loaded.advice) logAdvice(log, advice);
   return loaded.plan;
 }

@@ -1,5 +1,7 @@
-// Running a valid plan: announce it, open the probe endpoint if asked, honour a stop that came before the program
-// did, then hand over to supervise/ (or, in exec mode, become the program).
+// Running a valid plan: announce it (with what the process tree around it gets wrong: PID 1, root, `tini -g`), open
+// the probe endpoint if asked, honour a stop that came before the program did, then hand over to supervise/ (or, in
+// exec mode, become the program).
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { EXIT, signalNumber } from '../exit-codes.js';
 import { describeSettings } from '../config/common.js';
@@ -15,6 +17,9 @@ import { VERSION } from './version.js';
 import { forgetGroup, watchGroup } from './last-resort.js';
 import { collectStartupGarbageOnce } from './startup-gc.js';
 import { injectFaultForTests } from './fault-injection.js';
+import type { Advice } from '../plan/findings.js';
+import { tiniGroupAdvice } from '../plan/parent-init.js';
+import { logAdvice } from './advice.js';
 
 export async function runPlan(plan: Plan, log: Logger): Promise<number> {
   log.info(
@@ -94,10 +99,28 @@ function warnAboutTopology(log: Logger): void {
   if (process.pid === 1) {
     log.warn(
       { event: 'supervisor.pid1' },
-      'running as PID 1: orphaned processes will not be reaped; put tini in front (ENTRYPOINT ["/usr/bin/tini","-g","--"])',
+      'running as PID 1: orphaned processes will not be reaped; put tini in front (ENTRYPOINT ["/usr/bin/tini-static","--"])',
     );
   }
+  const parentAdvice = parentInitAdvice();
+  if (parentAdvice) logAdvice(log, parentAdvice);
   if (process.getuid?.() === 0) {
     log.warn({ event: 'supervisor.root' }, 'running as root: the image runs as a non-root user; run as one unless root is really needed');
+  }
+}
+
+/** plan/parent-init.ts on the real parent: its argv and the supervisor's own, as the kernel holds them. */
+function parentInitAdvice(): Advice | undefined {
+  // 0 for PID 1 of a namespace (its parent is outside it): nothing to read.
+  const parent = process.ppid > 0 ? argvOf(process.ppid) : undefined;
+  return parent && tiniGroupAdvice(parent, argvOf('self') ?? [], process.env);
+}
+
+/** /proc/PID/cmdline as words (each ends with a NUL); undefined when it cannot be read (gone, hidepid). */
+function argvOf(pid: number | 'self'): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
   }
 }

@@ -89,6 +89,9 @@ export const worker = defineRole({
   },
   exec: {
     allowed: false,
-    why: 'under `tini -g` the stop signal would reach the prefork pool children directly and kill running tasks; the supervisor exists to prevent that',
+    why:
+      "exec mode has no deadline: celery's warm shutdown waits for running tasks without limit, so the runtime's SIGKILL ends them " +
+      'with no cold shutdown (QUIT) first to give their acks_late messages back; and an entrypoint with `tini -g` would send the stop ' +
+      'signal to the prefork pool children too, killing running tasks at once',
   },
 });

@@ -1,6 +1,6 @@
 // SUPERVISOR_MODE=exec: validate, log, then become the program (like start.sh's `exec`): zero resident
 // overhead, but no deadline, no signal policy and no lifecycle log after this point. Refused for roles
-// whose stop is unsafe under `tini -g` (plan/load.ts).
+// whose stop needs the supervisor's deadline and hard-stop step (plan/load.ts, the role's `exec.why`).
 import type { Logger } from '../log.js';
 import type { Plan } from './plan.js';
 

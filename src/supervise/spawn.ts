@@ -1,5 +1,6 @@
 // Starts the program: no shell, stdio inherited untouched, in a new session and process group of its own
-// (so `tini -g` reaches only the supervisor, and the supervisor decides what the program receives).
+// (so nothing sent to the supervisor's group, `tini -g` or a terminal's Ctrl-C, reaches the program: the supervisor
+// decides what it receives).
 //
 // node:child_process directly rather than execa: with every stream inherited and nothing buffered, execa added
 // nothing here but its cost on the path to spawn (its module graph creates process.stdin/stdout/stderr streams

@@ -4,7 +4,7 @@
 //    gone, every live process that started with the token is named in a `group.escapees` warning and gets
 //    SIGKILL — what the PID namespace's teardown does to them in the container anyway, so both topologies end
 //    the same way;
-//  - under tini -g in a PID namespace they die with the namespace even when the detection cannot see them
+//  - under tini in a PID namespace they die with the namespace even when the detection cannot see them
 //    (a descendant that cleared its environment), because tini exits right after the supervisor.
 import { describe, expect, it } from 'vitest';
 // node:child_process for the processes that findEscapees() must tell apart: detached, with chosen environments.
@@ -41,7 +41,7 @@ function escapeeHostPids(file: string, supervisorPid: number, pidNamespace: bool
 
 describe('grandchildren that escape the process group with setsid()', () => {
   for (const pidNamespace of [false, true]) {
-    it(`${pidNamespace ? 'under tini -g in a PID namespace' : 'without a PID namespace'}: named in a warning, then killed; nothing survives`, async () => {
+    it(`${pidNamespace ? 'under tini in a PID namespace' : 'without a PID namespace'}: named in a warning, then killed; nothing survives`, async () => {
       using w = world({
         ESCAPE_SETSID: '2',
         ESCAPE_DAEMON: '1',
@@ -80,7 +80,7 @@ describe('grandchildren that escape the process group with setsid()', () => {
     }, 40_000);
   }
 
-  it('under tini -g in a PID namespace, even an escapee that cleared its environment dies with the namespace', async () => {
+  it('under tini in a PID namespace, even an escapee that cleared its environment dies with the namespace', async () => {
     using w = world({ ESCAPE_SETSID: '1', ESCAPE_DAEMON: '1', ESCAPE_CLEARENV: '1' });
     const pidsFile = join(w.dir, 'escapees.jsonl');
     w.env.ESCAPE_PIDS = pidsFile;

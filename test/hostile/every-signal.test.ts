@@ -1,5 +1,5 @@
 // Issue 12: every signal the supervisor can receive has a meaning, and none takes its default action. For each
-// service role (the fake program in the place of gunicorn/celery), plain and under `tini -g` in a PID namespace:
+// service role (the fake program in the place of gunicorn/celery), plain and under the image's tini in a PID namespace:
 // the supervisor catches every signal of its tables from the moment it runs; each one that is not a stop request,
 // sent to the supervisor itself, is logged and forwarded or dropped exactly as the role's table says, and neither
 // the supervisor nor the program stops or is suspended; the TERM that follows is an ordinary graceful stop.
@@ -22,7 +22,7 @@ describe('every signal of the tables, sent to the supervisor of a running progra
     const role = findRole(roleName)!;
     const notStops = HANDLED_SIGNALS.filter((s) => role.policy.rules[s].action === 'forward' || role.policy.rules[s].action === 'drop');
     for (const pidNamespace of [false, true]) {
-      it(`ROLE=${roleName}${pidNamespace ? ' under tini -g' : ''}: ${notStops.length} signals logged and handled per the table, then TERM stops it gracefully`, async () => {
+      it(`ROLE=${roleName}${pidNamespace ? ' under tini' : ''}: ${notStops.length} signals logged and handled per the table, then TERM stops it gracefully`, async () => {
         using w = world({ ROLE: roleName, SUPERVISOR_LOG_LEVEL: 'info' });
         using run = await startSupervisor([], { env: w.env, pidNamespace });
         await waitForRecord(w.record, isReady);
@@ -71,7 +71,7 @@ describe('every signal of the tables, sent to the supervisor of a running progra
   }
 
   for (const roleName of ['web', 'worker', 'beat']) {
-    it(`ROLE=${roleName} under tini -g: SIGPWR to PID 1 (LXC/Incus's shutdown request) is a graceful stop`, async () => {
+    it(`ROLE=${roleName} under tini: SIGPWR to PID 1 (LXC/Incus's shutdown request) is a graceful stop`, async () => {
       using w = world({ ROLE: roleName, SUPERVISOR_LOG_LEVEL: 'info' });
       using run = await startSupervisor([], { env: w.env, pidNamespace: true });
       await waitForRecord(w.record, isReady);

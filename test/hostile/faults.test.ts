@@ -11,7 +11,7 @@ expectNothingLeftAfterAll();
 
 describe('an internal error (EVEAI_SUPERVISOR_INJECT_FAULT=after-spawn throws 200 ms after the spawn)', () => {
   for (const pidNamespace of [false, true]) {
-    it(`${pidNamespace ? 'under tini -g' : 'plain'}: the whole group is killed, exit 70, the error is one JSON line`, async () => {
+    it(`${pidNamespace ? 'under tini' : 'plain'}: the whole group is killed, exit 70, the error is one JSON line`, async () => {
       // Grandchildren that ignore TERM: only a kill of the whole group ends them.
       using w = world({
         EVEAI_SUPERVISOR_INJECT_FAULT: 'after-spawn',
@@ -44,7 +44,7 @@ describe('the supervisor killed with SIGKILL', () => {
     return await within(exited, 20_000, 'exit'); // awaited here: `using` kills the run when the function returns
   }
 
-  it('under tini -g in a PID namespace: nothing of the group survives', async () => {
+  it('under tini in a PID namespace: nothing of the group survives', async () => {
     // SIGKILL cannot be caught: the supervisor kills nothing itself. tini (PID 1 of the namespace) reaps it and
     // exits at once with 128+9; when a PID namespace's init exits, the kernel SIGKILLs every process left in
     // the namespace — the program's group, and anything that escaped it with setsid().
@@ -54,7 +54,7 @@ describe('the supervisor killed with SIGKILL', () => {
     expect(await eventually(() => w.alive().length === 0, 2_000)).toBe(true);
   }, 30_000);
 
-  it('without a PID namespace the group is orphaned: what tini -g in the image is for', async () => {
+  it('without a PID namespace the group is orphaned: what tini in the image is for', async () => {
     // The reason the image's entrypoint is tini in the container's PID namespace: no process can act on its
     // own SIGKILL, and Node offers no PR_SET_PDEATHSIG for the child, so outside a namespace the group lives on.
     using w = world({ FAKE_GRANDCHILDREN: '2', FAKE_ON_TERM: 'ignore' });

@@ -30,7 +30,7 @@ describe('a storm of thousands of signals, then TERM', () => {
   ] as const;
 
   for (const c of cases) {
-    it(`ROLE=${c.role}${c.pidNamespace ? ' under tini -g' : ''}: responsive, bounded memory, exactly one TERM reaches the leader`, async () => {
+    it(`ROLE=${c.role}${c.pidNamespace ? ' under tini' : ''}: responsive, bounded memory, exactly one TERM reaches the leader`, async () => {
       // The leader lingers 500 ms after TERM, so a second stop signal would still be recorded.
       using w = world({ ROLE: c.role, FAKE_ON_TERM: 'exit-after:500:0', SUPERVISOR_LOG_LEVEL: 'info' });
       using run = await startSupervisor([], { env: w.env, pidNamespace: c.pidNamespace });

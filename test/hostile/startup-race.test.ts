@@ -1,5 +1,5 @@
 // A stop request at a random moment of start-up (0–200 ms after the process was started), hundreds of times,
-// plain and under `tini -g` as PID 1 of a PID namespace. Whatever the moment:
+// plain and under the image's tini as PID 1 of a PID namespace. Whatever the moment:
 //  - nothing the supervisor started outlives it (every descendant carries a marker; none is alive at exit),
 //  - it exits promptly (STOP_TIMEOUT/ESCALATION_GRACE are short here; the bound is generous),
 //  - its last log line is supervisor.exit with the code it exits with — except in the first tens of
@@ -87,7 +87,7 @@ function check(outcomes: Outcome[], pidNamespace: boolean): void {
   for (const o of outcomes) phases[o.phase] = (phases[o.phase] ?? 0) + 1;
   const window = outcomes.filter((o) => o.phase === 'before-trap').map((o) => o.delay);
   console.log(
-    `${pidNamespace ? 'tini -g in a PID namespace' : 'plain'}: ${outcomes.length} runs, phases ${JSON.stringify(phases)}, ` +
+    `${pidNamespace ? 'tini in a PID namespace' : 'plain'}: ${outcomes.length} runs, phases ${JSON.stringify(phases)}, ` +
       `no-line window up to ${window.length ? Math.max(...window) : 0} ms after start, slowest exit ${Math.max(...outcomes.map((o) => o.tookMs))} ms`,
   );
   for (const o of outcomes) {
@@ -122,7 +122,7 @@ describe('a stop request at a random moment of start-up', () => {
   for (const pidNamespace of [false, true]) {
     const runs = pidNamespace ? RUNS.tini : RUNS.plain;
     it(
-      `${runs} runs ${pidNamespace ? 'under tini -g as PID 1' : 'without tini'}: no orphan, prompt exit, supervisor.exit last`,
+      `${runs} runs ${pidNamespace ? 'under tini as PID 1' : 'without tini'}: no orphan, prompt exit, supervisor.exit last`,
       { timeout: 240_000 },
       async () => {
         // Delays spread evenly over 0..200 ms, in a shuffled order so concurrent runs do not march in step.

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { cleanUpAfterEach } from '../support/cleanup.js';
-import { type Running, type RunOptions, startSupervisor } from '../support/supervisor.js';
+import { type LogLine, type Running, type RunOptions, startSupervisor } from '../support/supervisor.js';
+import { IMAGE_ENTRYPOINT, TINI_GROUP_ENTRYPOINT } from '../support/paths.js';
 import { readRecord, readyCount, type RecordedEvent, waitForRecord, world, type World } from '../support/world.js';
 import { sleep } from '../support/wait.js';
 
@@ -332,7 +333,7 @@ describe("each role's signal policy reaches the real argv's program", () => {
   });
 });
 
-describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 10001', () => {
+describe("container topology: the image's tini as PID 1, the supervisor as PID 2, uid 10001", () => {
   it('TERM to PID 1 reaches the leader exactly once and never the rest of its group', async () => {
     const run = await start(
       ['--', 'fake-child'],
@@ -349,6 +350,44 @@ describe('container topology: tini -g as PID 1, the supervisor as PID 2, uid 100
     const leaderExit = events.find((e) => e.role === 'leader' && e.event === 'exit')!;
     expect(events.filter((e) => e.role === 'grandchild' && e.event === 'signal').every((e) => e.t >= leaderExit.t)).toBe(true);
     expect(logs.some((l) => l.event === 'supervisor.root')).toBe(false);
+  });
+
+  describe('config.advice when PID 1 is `tini -g`: a stop in the instant before its child has its own group is lost', () => {
+    const pid1Advice = (logs: LogLine[]) => logs.filter((l) => l.event === 'config.advice');
+    // The fix the advice names is the image's own ENTRYPOINT, as Dockerfile.base writes it.
+    const imageEntrypoint = JSON.stringify(IMAGE_ENTRYPOINT).replaceAll(',', ', ');
+
+    it(`under the image's ENTRYPOINT (${IMAGE_ENTRYPOINT.join(' ')}): no advice`, async () => {
+      const run = await start(['--', 'fake-child'], { FAKE_EXIT: '0' }, { pidNamespace: true, uid: 10001 });
+      expect(pid1Advice((await finished(run)).logs)).toEqual([]);
+    });
+
+    it.each([[TINI_GROUP_ENTRYPOINT], [['tini', '-sg', '--']]])('under %j: names the ENTRYPOINT and the fix', async (init) => {
+      const run = await start(['--', 'fake-child'], { FAKE_EXIT: '0' }, { pidNamespace: true, uid: 10001, init });
+      const advice = pid1Advice((await finished(run)).logs);
+      expect(advice).toEqual([expect.objectContaining({ level: 'warn', variable: 'ENTRYPOINT', value: init.slice(0, -1).join(' ') })]);
+      expect(advice[0]!.advice).toContain(`ENTRYPOINT ${imageEntrypoint}`);
+    });
+
+    it('under plain tini with TINI_KILL_PROCESS_GROUP set (empty counts): names the variable, not its value', async () => {
+      const run = await start(['--', 'fake-child'], { FAKE_EXIT: '0', TINI_KILL_PROCESS_GROUP: '' }, { pidNamespace: true, uid: 10001 });
+      expect(pid1Advice((await finished(run)).logs)).toEqual([
+        expect.objectContaining({ variable: 'TINI_KILL_PROCESS_GROUP', value: '(set, value not shown)' }),
+      ]);
+    });
+
+    it('under a PID 1 that is not tini, even with -g among its arguments: no advice', async () => {
+      // bash forks the supervisor (the `exit` after it keeps bash from exec'ing it): bash is the parent.
+      const init = ['bash', '-c', '"$@"; exit $?', '-g'];
+      const run = await start(
+        ['--', 'fake-child'],
+        { FAKE_EXIT: '0', TINI_KILL_PROCESS_GROUP: '1' },
+        { pidNamespace: true, uid: 10001, init },
+      );
+      const { logs } = await finished(run);
+      expect(logs[0]!.pid).toBe(2);
+      expect(pid1Advice(logs)).toEqual([]);
+    });
   });
 
   it('without tini, as PID 1 itself, the supervisor warns that orphans will not be reaped', async () => {

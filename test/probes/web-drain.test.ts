@@ -1,4 +1,4 @@
-// Web probes on real gunicorn in the container topology (tini -g PID 1, the supervisor, uid 10001): /ready turns
+// Web probes on real gunicorn in the container topology (the image's tini PID 1, the supervisor, uid 10001): /ready turns
 // false the moment the stop is requested and stays false through DRAIN_DELAY and the graceful stop, while
 // gunicorn keeps serving and the request in flight completes with 200; /live stays true throughout.
 // And, with a stand-in `gunicorn` that does not listen, /ready waits for the program's port.

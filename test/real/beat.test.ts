@@ -1,5 +1,5 @@
 /**
- * Scenario 6 of issue 3: celery beat under tini -g and the supervisor. SIGTERM to PID 1 -> beat saves its
+ * Scenario 6 of issue 3: celery beat under the image's tini and the supervisor. SIGTERM to PID 1 -> beat saves its
  * schedule and exits 0; a second start in the same working directory (the image's WORKDIR) starts cleanly:
  * celery 5 writes no pidfile, and the supervisor passes none.
  */

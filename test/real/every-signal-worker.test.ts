@@ -1,6 +1,6 @@
 /**
  * Issue 12: no signal loses work. A real celery worker (real redis, scripts/run_eveai_workers.py) runs task `slow`
- * under the supervisor in the container topology (tini -g as PID 1, uid 10001). Every signal the supervisor listens
+ * under the supervisor in the container topology (the image's tini as PID 1, uid 10001). Every signal the supervisor listens
  * for that is not a stop request goes to the supervisor itself (a `kill` inside the container reaches it; PID 1 would
  * not pass on TTIN/TTOU/ABRT/TRAP/SYS); none may stop the worker or the task. Then the stop request arrives at PID 1,
  * as a runtime sends it, and the task still ends SUCCESS. The graceful stop requests other than TERM (INT, and PWR as

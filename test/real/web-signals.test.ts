@@ -1,10 +1,10 @@
 /**
- * Scenario 3 of issue 3: gunicorn's operational signals through tini -g and the supervisor, real programs.
- *   HUP to PID 1  -> tini forwards it to the supervisor's group -> the supervisor forwards it to the gunicorn
+ * Scenario 3 of issue 3: gunicorn's operational signals through the image's tini and the supervisor, real programs.
+ *   HUP to PID 1  -> tini forwards it to the supervisor -> the supervisor forwards it to the gunicorn
  *                    master only -> workers reload; an in-flight request still completes.
  *   TTIN/TTOU     -> tini never forwards these (it ignores them), so they go to the supervisor (PID 2)
  *                    directly, which forwards them to the master: one worker more / less.
- * Plus, recorded as a fact: the old start.sh with HUP to PID 1 (tini -g sends it to the workers too).
+ * Plus, recorded as a fact: the old start.sh with HUP to PID 1 (its tini -g sends it to the workers too).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Proc, stillAlive } from '../support/proc.js';

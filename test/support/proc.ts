@@ -140,9 +140,26 @@ export function hostPidOf(nsPid: number, memberHostPid: number): number | undefi
   return namespaceMembers(namespace).find((proc) => proc.nsPid === nsPid)?.pid;
 }
 
+/**
+ * Whether `pid` runs tini (tini, tini-static) and it has blocked the signals it forwards: SigBlk has SIGTERM, or SigIgn
+ * has SIGTTOU, which tini ignores right after its sigprocmask(). SigBlk alone shows it only between waits: while tini
+ * sleeps in sigtimedwait() the kernel reports the waited signals as unblocked (they stay blocked in its real_blocked
+ * set: a signal sent then is queued for tini, not dropped). The name matters: unshare's child, before it execs tini,
+ * has TERM blocked too (inherited from unshare) but unblocks it before the exec, and a TERM held until then is dropped.
+ */
+export function tiniHasBlockedSignals(pid: number): boolean {
+  if (!/^tini/.test(statusField(pid, 'Name') ?? '')) return false;
+  return inSignalMask(pid, 'SigBlk', 15) || inSignalMask(pid, 'SigIgn', 22);
+}
+
 /** Whether `pid` has a handler installed for signal number `signalNumber` (/proc/PID/status SigCgt). */
 export function catches(pid: number, signalNumber: number): boolean {
-  const mask = statusField(pid, 'SigCgt');
+  return inSignalMask(pid, 'SigCgt', signalNumber);
+}
+
+/** Whether signal number `signalNumber` is in one of the masks of /proc/PID/status (SigBlk, SigIgn, SigCgt, …). */
+function inSignalMask(pid: number, field: string, signalNumber: number): boolean {
+  const mask = statusField(pid, field);
   return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(signalNumber - 1))) !== 0n;
 }
 

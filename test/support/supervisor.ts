@@ -1,11 +1,12 @@
 // The one way the tests start the built dist/supervisor.js for real: plainly, as another uid, or in the container
-// topology (`unshare --pid --fork --mount-proc tini -g --`: tini PID 1, supervisor PID 2); then its JSON log, its
-// signals and its exit.
+// topology (`unshare --pid --fork --mount-proc` + the image's ENTRYPOINT: tini PID 1, supervisor PID 2); then its JSON
+// log, its signals and its exit.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { basename } from 'node:path';
 import { register } from './cleanup.js';
 import { collectSupervisorLines, parseSupervisorLines } from './log-lines.js';
-import { NODE, ROOT, SUPERVISOR, TEST_PATH } from './paths.js';
-import { childrenOf, isRunning, pidOneOf, procPicture, stat } from './proc.js';
+import { IMAGE_ENTRYPOINT, NODE, ROOT, SUPERVISOR, TEST_PATH } from './paths.js';
+import { childrenOf, isRunning, pidOneOf, procPicture, stat, tiniHasBlockedSignals } from './proc.js';
 import { waitFor, within } from './wait.js';
 
 export interface LogLine {
@@ -17,8 +18,10 @@ export interface LogLine {
 
 export interface RunOptions {
   env?: Record<string, string>;
-  /** Run under real `tini -g` as PID 1 of a new PID namespace; 'without-tini' makes the supervisor PID 1 itself. */
+  /** Run under real tini as PID 1 of a new PID namespace; 'without-tini' makes the supervisor PID 1 itself. */
   pidNamespace?: boolean | 'without-tini';
+  /** PID 1's argv in the PID namespace: the image's ENTRYPOINT (Dockerfile.base) unless given, e.g. TINI_GROUP_ENTRYPOINT. */
+  init?: readonly string[];
   /** Run as this uid/gid (setpriv), e.g. 10001 like the image. */
   uid?: number;
   cwd?: string;
@@ -46,11 +49,11 @@ export interface Running extends Disposable {
 }
 
 /**
- * Starts a run. Under a PID namespace with tini, resolves only once tini has spawned the supervisor and that child
- * has a process group of its own (or the run is already over): a signal sent to a namespace's PID 1 before it has a
- * handler is dropped by the kernel, and before tini's child calls setpgid(), `tini -g` finds no group to forward to
- * and drops the signal ("Child was dead when forwarding signal"; README, Signals). Both are properties of PID 1, not
- * of the supervisor: a test's stop request starts counting after them.
+ * Starts a run. Under a PID namespace with tini, resolves only once tini has blocked the signals it forwards (or the
+ * run is already over): a signal sent to a namespace's PID 1 before that is dropped by the kernel, a property of
+ * PID 1 and not of the supervisor (README, "PID 1: tini-static, without -g"). Under `tini -g` also only once tini's
+ * child has a process group of its own: before its setpgid(), `tini -g` finds no group to forward to and drops the
+ * signal ("Child was dead when forwarding signal"). A test's stop request starts counting after them.
  */
 export async function startSupervisor(args: string[], options: RunOptions = {}): Promise<Running> {
   const env = { PATH: TEST_PATH, HOME: '/tmp', SUPERVISOR_LOG_LEVEL: 'debug', ...options.env };
@@ -59,8 +62,8 @@ export async function startSupervisor(args: string[], options: RunOptions = {}):
     argv = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...argv];
   }
   if (options.pidNamespace) {
-    const init = options.pidNamespace === 'without-tini' ? [] : ['tini', '-g', '--'];
-    argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...init, ...argv];
+    const pid1 = options.pidNamespace === 'without-tini' ? [] : (options.init ?? IMAGE_ENTRYPOINT);
+    argv = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...pid1, ...argv];
   }
   // node:child_process, not execa: the tests read the exit status while the output may still be open
   // (proc.exitCode/signalCode, the 'exit' event when orphans hold the pipes), hand FIFOs as stdout/stderr and signal
@@ -105,10 +108,14 @@ export async function startSupervisor(args: string[], options: RunOptions = {}):
     [Symbol.dispose]: kill,
   };
   register({ cleanup: () => (kill(), []) });
-  if (options.pidNamespace === true) {
+  const init = options.init ?? IMAGE_ENTRYPOINT;
+  if (options.pidNamespace === true && /^tini/.test(basename(init[0]!))) {
     const tini = pidOneOf(proc.pid!);
-    const inOwnGroup = () => childrenOf(tini).some((pid) => stat(pid)?.pgrp === pid);
-    await waitFor('tini starting the supervisor in a process group of its own', () => inOwnGroup() || over(), 10_000, 1);
+    await waitFor('tini blocking the signals it forwards', () => tiniHasBlockedSignals(tini) || over(), 10_000, 1);
+    if (init.includes('-g')) {
+      const inOwnGroup = () => childrenOf(tini).some((pid) => stat(pid)?.pgrp === pid);
+      await waitFor('tini -g starting the supervisor in a process group of its own', () => inOwnGroup() || over(), 10_000, 1);
+    }
   }
   return run;
 }

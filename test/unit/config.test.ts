@@ -178,6 +178,8 @@ describe('invalid configuration: one problem per variable, naming value and expe
   it('exec mode is refused for the worker, with the reason', () => {
     const [problem] = problems({ ROLE: 'worker', SUPERVISOR_MODE: 'exec' });
     expect(problem).toMatchObject({ variable: 'SUPERVISOR_MODE', value: 'exec' });
+    // The reason holds under the image's plain tini too: no deadline, so no cold shutdown before the runtime's SIGKILL.
+    expect(problem!.expected).toMatch(/no deadline.*cold shutdown/);
     expect(problem!.expected).toMatch(/pool children/);
     expect(plan({ ROLE: 'web', SUPERVISOR_MODE: 'exec' }).settings.mode).toBe('exec');
   });

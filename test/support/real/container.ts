@@ -3,7 +3,8 @@
  *
  *   unshare --pid --fork --mount-proc          a new PID namespace with its own /proc
  *     setpriv --reuid=10001 --regid=10001 --clear-groups
- *       tini -g --                              PID 1, like ENTRYPOINT ["/usr/bin/tini","-g","--"]
+ *       PID 1: the image's ENTRYPOINT (Dockerfile.base, tini-static --) for the supervisor runner; `tini -g --`,
+ *       the migration plan's, for the start.sh runner (the old image as it was)
  *         node dist/supervisor.js               PID 2 (runner "supervisor")
  *         bash -lc test/baseline/start.sh       PID 2 (runner "start.sh", CMD of the migration plan)
  *
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { cleanUpAfterEach, cleanupRegistered, register } from '../cleanup.js';
 import { collectSupervisorLines, parseSupervisorLines } from '../log-lines.js';
-import { requireBuild, ROOT } from '../paths.js';
+import { IMAGE_ENTRYPOINT, requireBuild, ROOT } from '../paths.js';
 import { childrenOf, killAll, namespaceMembers, pidNamespace, type Proc, readProc, stillAlive } from '../proc.js';
 import { eventually, settlesWithin, waitFor } from '../wait.js';
 import { APP_GID, APP_UID, containerEnv, OLD_START_SH } from './env.js';
@@ -52,6 +53,8 @@ export interface LogEvent {
 }
 
 export const LOG_DIR = path.join(ROOT, '.tmp/real');
+/** The migration plan's ENTRYPOINT, which the start.sh runner keeps: the old image as it was. */
+const MIGRATION_PLAN_ENTRYPOINT = ['tini', '-g', '--'];
 
 const SIGNAL_NUMBERS = os.constants.signals as Record<string, number>;
 
@@ -97,6 +100,7 @@ export class Container implements AsyncDisposable {
 
   static async start(options: ContainerOptions): Promise<Container> {
     const program = options.runner === 'supervisor' ? [process.execPath, requireBuild()] : ['bash', '-lc', OLD_START_SH];
+    const init = options.runner === 'supervisor' ? IMAGE_ENTRYPOINT : MIGRATION_PLAN_ENTRYPOINT;
     const versions = options.versions ?? BOOKWORM;
     const cwd = options.cwd ?? ROOT;
     const topology = versions.wrap(
@@ -114,9 +118,7 @@ export class Container implements AsyncDisposable {
         '--pdeathsig',
         'keep',
         '--',
-        'tini',
-        '-g',
-        '--',
+        ...init,
         ...program,
       ],
       cwd,
@@ -135,7 +137,7 @@ export class Container implements AsyncDisposable {
             throw new Error(`${options.name}: exited with ${container.exitInfo.code} before tini ran:\n${container.output}`);
           return childrenOf(child.pid!)
             .map(readProc)
-            .find((p) => p?.comm === 'tini' && p.nsPid === 1);
+            .find((p) => p?.comm === path.basename(init[0]!) && p.nsPid === 1);
         },
         10_000,
         20,

@@ -48,7 +48,7 @@ export function webRow(scenario: string, o: WebObservation, note = ''): Row {
 
 export function workerRow(scenario: string, o: WorkerObservation, note = ''): Row {
   const c = o.counts;
-  // celery's main process logs each pool process that died under it (tini -g signals the whole group).
+  // celery's main process logs each pool process that died under it (start.sh's tini -g signals the whole group).
   const killedChildren = (o.container.output.match(/ForkPoolWorker-\d+' pid:\d+ exited with 'signal 15 \(SIGTERM\)'/g) ?? []).length;
   if (killedChildren > 0)
     note = [`${killedChildren} pool processes killed mid-task by SIGTERM (WorkerLostError)`, note].filter(Boolean).join('; ');
@@ -121,9 +121,9 @@ export function writeReport(sections: Section[], notes: string[]): void {
 
 What happens to work in flight when a container is stopped (SIGTERM to PID 1, as Kubernetes and Podman do),
 measured with the real programs in the real topology: a PID namespace (\`unshare --pid --fork --mount-proc\`)
-with \`tini -g --\` as PID 1 and, as PID 2, either the migration plan's \`start.sh\` (\`bash -lc\`, \`exec gunicorn …\`
-/ \`exec celery …\`, [test/baseline/start.sh](../test/baseline/start.sh)) or \`node dist/supervisor.js\`, all as
-uid 10001 (the image's appuser). The example app is [scripts/](../scripts). Every scenario runs on two version
+with, as PID 1 and PID 2, either the migration plan's image (\`tini -g --\` running \`start.sh\`: \`bash -lc\`,
+\`exec gunicorn …\` / \`exec celery …\`, [test/baseline/start.sh](../test/baseline/start.sh)) or this image's
+(\`tini-static --\` running \`node dist/supervisor.js\`), all as uid 10001 (the image's appuser). The example app is [scripts/](../scripts). Every scenario runs on two version
 sets: Debian bookworm's packages, and Debian trixie's, which are the releases the image pins (requirements.txt)
 up to a patch level; the trixie programs run from a debootstrap root filesystem (test/support/real/rootfs.ts).
 
