@@ -2,7 +2,10 @@
 // test/support/drill/web-drill.ts on both version sets, the supervisor with its defaults (20 rolls each), the
 // other DRAIN_DELAY values and start.sh (5 rolls each, time-bound). Rewrites the web section of
 // bench/drill-results.md. DRILL_WEB_* variables override the parameters (test/support/drill/web-drill.ts).
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, it } from 'vitest';
+import { DRILL_LOG_DIR } from '../../test/support/drill/paths.js';
 import { useContainerCleanup } from '../../test/support/real/container.js';
 import { versionsOf } from '../../test/support/real/report.js';
 import { writeDrillSection } from '../../test/support/drill/report.js';
@@ -32,7 +35,17 @@ it('web: rolling replacements behind every balancer, on both version sets', asyn
   // The section is rewritten after every deploy, so a drill cut short still leaves what it measured.
   const done: DrillRun[] = [];
   const errors: string[] = [];
-  const write = () => writeDrillSection('web', webDrillSection(done, parameters, versions, errors));
+  const write = () => {
+    writeDrillSection('web', webDrillSection(done, parameters, versions, errors));
+    // The raw figures, for a second look (not committed).
+    fs.mkdirSync(DRILL_LOG_DIR, { recursive: true });
+    fs.writeFileSync(
+      path.join(DRILL_LOG_DIR, 'web-runs.json'),
+      JSON.stringify(
+        done.map((run) => ({ versions: run.versions.name, balancer: run.balancer.id, variant: run.variant.id, result: run.result })),
+      ),
+    );
+  };
   await runWebDrill(parameters, {
     onRun(run) {
       done.push(run);

@@ -19,6 +19,11 @@ export function failedIn(roll: RollResult): number {
   return Object.values(roll.load).reduce((sum, load) => sum + load.failed, 0);
 }
 
+/** Connection and response errors the balancer itself counted during the rolls (retried or not). */
+export function balancerErrorsOf(run: DrillRun): number {
+  return run.result.rolls.reduce((sum, roll) => sum + roll.balancer.econ + roll.balancer.eresp, 0);
+}
+
 function failedOf(run: DrillRun, mode: string): number {
   return run.result.rolls.reduce((sum, roll) => sum + (roll.load[mode]?.failed ?? 0), 0);
 }
@@ -49,6 +54,7 @@ export function runRow(run: DrillRun): string {
     failed > 0 ? `**${failed}**` : '0',
     String(Math.max(0, ...rolls.map(failedIn))),
     String(requests),
+    String(balancerErrorsOf(run)),
     run.balancer.mode === 'http' ? String(retried) : '—',
     `${seconds(median(stops))} / ${seconds(Math.max(...stops))}`,
     seconds(median(rolls.map((r) => r.rollMs))),
@@ -73,6 +79,7 @@ export function webDrillSection(
     'failed in all',
     'worst roll',
     'requests',
+    'errors the balancer saw',
     'retried by the balancer',
     'stop time per roll, median / max (s)',
     'roll time, median (s)',
@@ -80,6 +87,10 @@ export function webDrillSection(
   ];
   const failures = runs.filter((run) => run.result.rolls.some((roll) => failedIn(roll) > 0));
   const steadyFailures = runs.filter((run) => Object.values(run.result.steady).some((load) => load.failed > 0));
+  // Two counters that know nothing of each other: without retries, every error HAProxy saw reached a client.
+  const l4 = runs.filter((run) => run.balancer.mode === 'tcp');
+  const l4Failed = l4.reduce((sum, run) => sum + run.result.rolls.reduce((s, roll) => s + failedIn(roll), 0), 0);
+  const l4Errors = l4.reduce((sum, run) => sum + balancerErrorsOf(run), 0);
   const rates = runs.flatMap((run) =>
     run.result.rolls.map((roll) => Object.values(roll.load).reduce((sum, l) => sum + (l.requests * 1000) / Math.max(1, l.ms), 0)),
   );
@@ -120,7 +131,8 @@ export function webDrillSection(
       `${seconds(parameters.settleMs)} s after the roll's end. *Failed* = wrk's connect + read + write errors, responses ` +
       'with a status above 399, and responses slower than 10 s (test/support/drill/wrk.ts says what wrk counts and how ' +
       'the drill bounds what it cannot: every wait of the balancer is bounded, so no request hangs uncounted). ' +
-      "HAProxy's own counters agree: in L4 mode its connection errors equal wrk's failures.",
+      `A second count, HAProxy's own (*errors the balancer saw*: its connection and response errors): in L4 mode, ` +
+      `which never retries, it counted ${l4Errors} where wrk counted ${l4Failed} failed requests.`,
     `- **Balancers** (HAProxy, test/support/drill/haproxy.ts): *HTTP* = \`mode http\`, \`retries 3\`, \`option redispatch\`, ` +
       '`retry-on all-retryable-errors`; *L4* = `mode tcp`, `retries 0`, as kube-proxy. *Health checks*: ' +
       `\`option httpchk GET /ready\` on the probe port (start.sh, which has none: the app's \`/healthz\`), inter ` +
