@@ -15,6 +15,7 @@ APT_PACKAGES=(
   podman runc debootstrap fuse-overlayfs uidmap            # image build and run without a Docker engine
   catatonit                                                # the pause process of `podman kube play` pods
   containernetworking-plugins iptables                     # the bridge network `podman kube play` gives a pod
+  haproxy wrk                                              # the deploy drill: a real load balancer, a load generator
 )
 
 install_debian_packages() {

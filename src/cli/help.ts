@@ -1,8 +1,8 @@
 // --help, generated from the zod schemas and the role policies: there is no hand-kept list to go stale.
-import { commonSchema } from '../config/common.js';
+import { commonSchema, type CommonVariable } from '../config/common.js';
 import { infoOf } from '../config/variables.js';
 import { ROLES, ROLE_NAMES } from '../roles/index.js';
-import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED } from '../signals/trap.js';
+import { ALIASES, HANDLED_SIGNALS, NOT_LISTENED, type HandledSignal } from '../signals/trap.js';
 import type { Role } from '../roles/types.js';
 import type { SignalRule } from '../supervise/plan.js';
 import { EXIT } from '../exit-codes.js';
@@ -43,7 +43,12 @@ function variablesSection(title: string, shape: Readonly<Record<string, unknown>
     }
     const info = infoOf(schema);
     if (!info) continue;
-    const fallback = info.default === undefined ? 'optional' : `default ${info.default}`;
+    // A common variable some roles default differently (web's stop timing): every default, by role.
+    const byRole = ROLES.flatMap((role) => {
+      const value = role.commonDefaults?.[name as CommonVariable];
+      return value === undefined ? [] : [`${role.name}: ${value}`];
+    });
+    const fallback = info.default === undefined ? 'optional' : `default ${[info.default, ...byRole].join('; ')}`;
     lines.push(`  ${name}  (${fallback})  ${info.expected}`, `      ${info.help}`);
   }
   return `${lines.join('\n')}\n`;
@@ -53,7 +58,9 @@ function variablesSection(title: string, shape: Readonly<Record<string, unknown>
 export function renderSignalTable(roles: readonly Role[]): string {
   const header = `| signal | ${roles.map((r) => r.name).join(' | ')} |`;
   const rule = `|---|${roles.map(() => '---').join('|')}|`;
-  const rows = HANDLED_SIGNALS.map((signal) => `| ${signal} | ${roles.map((r) => describeRule(r.policy.rules[signal])).join(' | ')} |`);
+  const rows = HANDLED_SIGNALS.map(
+    (signal) => `| ${signal} | ${roles.map((r) => describeRule(r.policy.rules[signal], drainOf(r, signal))).join(' | ')} |`,
+  );
   const hardStop = `| stop deadline | ${roles
     .map((r) =>
       r.policy.hardStop
@@ -79,9 +86,17 @@ const REAL_TIME =
   'its own runs; under tini, tini then exits and the namespace teardown SIGKILLs the program (running work is lost); ' +
   'without a PID namespace the program is left running. Never make one a STOPSIGNAL';
 
-function describeRule(rule: SignalRule): string {
+/** For a role that drains: whether this stop request waits DRAIN_DELAY first. Nothing to say for the others. */
+function drainOf(role: Role, signal: HandledSignal): 'drain' | 'no drain' | undefined {
+  if (role.policy.drains.length === 0) return undefined;
+  return role.policy.drains.includes(signal) ? 'drain' : 'no drain';
+}
+
+function describeRule(rule: SignalRule, drain: 'drain' | 'no drain' | undefined): string {
   switch (rule.action) {
     case 'stop':
+      if (drain === 'drain') return `stop: DRAIN_DELAY, then ${rule.send} to the leader once (${rule.why})`;
+      if (drain === 'no drain') return `stop: ${rule.send} to the leader at once, without DRAIN_DELAY (${rule.why})`;
       return `stop: ${rule.send} to the leader once (${rule.why})`;
     case 'stop-now':
       return `stop now: hard-stop step (${rule.why})`;

@@ -7,11 +7,11 @@ import { filePath, integer, oneOf, secondsAsMs } from './variables.js';
 export const commonSchema = z.object({
   STOP_TIMEOUT: secondsAsMs(3600, {
     default: '25',
-    help: "Seconds the program gets to stop gracefully after the stop signal before the hard-stop step (inside Kubernetes' default 30 s grace).",
+    help: "Seconds the program gets to stop gracefully after the stop signal before the hard-stop step (each role's default budget DRAIN_DELAY + STOP_TIMEOUT + ESCALATION_GRACE is 28 s, inside Kubernetes' default 30 s grace).",
   }),
   DRAIN_DELAY: secondsAsMs(3600, {
     default: '0',
-    help: 'web: seconds between the stop request and the stop signal, so load balancers stop routing first; the program keeps serving meanwhile.',
+    help: "web: seconds between an orchestrator's stop request (TERM, PWR) and the stop signal, so load balancers stop routing first; the program keeps serving meanwhile. A Ctrl-C (INT) never waits.",
   }),
   ESCALATION_GRACE: secondsAsMs(3600, {
     default: '3',
@@ -51,6 +51,9 @@ export const commonSchema = z.object({
     help: 'Seconds after which the heartbeat file counts as stale (the program hung).',
   }),
 });
+
+/** The name of a variable every role shares. */
+export type CommonVariable = keyof typeof commonSchema.shape;
 
 export function toSettings(vars: z.output<typeof commonSchema>): Settings {
   return {

@@ -30,15 +30,11 @@ export function loadPlan(env: NodeJS.ProcessEnv, command?: readonly string[]): L
   const nearMisses = findNearMisses(Object.keys(env), knownVariables());
   const problems: Problem[] = [];
 
-  const common = validate(commonSchema, env, problems);
-  let role: Role | undefined;
-  if (command) {
-    role = commandRole(command);
-  } else {
-    const roleName = valueOf(env, 'ROLE') ?? DEFAULT_ROLE;
-    role = findRole(roleName.toLowerCase());
-    if (!role) problems.push({ variable: 'ROLE', value: roleName, expected: `one of ${ROLE_NAMES.join(', ')}` });
-  }
+  const roleName = valueOf(env, 'ROLE') ?? DEFAULT_ROLE;
+  const role: Role | undefined = command ? commandRole(command) : findRole(roleName.toLowerCase());
+  // The role decides some common defaults (web's stop timing); with an unknown ROLE the common ones apply.
+  const common = validate(commonSchema, env, problems, role?.commonDefaults);
+  if (!role) problems.push({ variable: 'ROLE', value: roleName, expected: `one of ${ROLE_NAMES.join(', ')}` });
   const vars = role ? validate(role.schema, env, problems) : undefined;
 
   // Judged on SUPERVISOR_MODE alone, so a problem in another common variable does not hide this one.
@@ -106,10 +102,15 @@ function valueOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
-function validate<S extends z.ZodMiniObject>(schema: S, env: NodeJS.ProcessEnv, problems: Problem[]): z.output<S> | undefined {
+function validate<S extends z.ZodMiniObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv,
+  problems: Problem[],
+  defaults: Readonly<Record<string, string | undefined>> = {},
+): z.output<S> | undefined {
   const input: Record<string, string | undefined> = {};
   for (const [name, variable] of Object.entries(schema.shape)) {
-    input[name] = valueOf(env, name) ?? infoOf(variable)?.default;
+    input[name] = valueOf(env, name) ?? defaults[name] ?? infoOf(variable)?.default;
   }
   const result = schema.safeParse(input);
   if (result.success) return result.data;

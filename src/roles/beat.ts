@@ -28,7 +28,7 @@ export const beat = defineRole({
     ...(vars.CELERY_BEAT_SCHEDULE ? ['-s', vars.CELERY_BEAT_SCHEDULE] : []),
   ],
   policy: {
-    drains: false,
+    drains: [],
     // No hard-stop step: nothing softer than SIGKILL is left once TERM did not end it.
     rules: {
       SIGTERM: { action: 'stop', send: 'SIGTERM', why: 'beat saves its schedule and exits' },

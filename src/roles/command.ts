@@ -11,7 +11,7 @@ export function commandRole(command: readonly string[]): Role {
     schema: z.object({}),
     argv: () => [...command],
     policy: {
-      drains: false,
+      drains: [],
       hardStop: {
         signal: 'SIGTERM',
         target: 'group',

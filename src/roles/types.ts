@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import type { CommonVariable } from '../config/common.js';
 import type { Plan, Settings, SignalPolicy } from '../supervise/plan.js';
 
 /** A role is data: its variables, the command it runs and what each signal means to that command. No I/O. */
@@ -7,6 +8,8 @@ export interface Role<Schema extends z.ZodMiniObject = z.ZodMiniObject> {
   summary: string;
   /** The role's own variables (the common ones live in config/common.ts). */
   schema: Schema;
+  /** Defaults of common variables that differ for this role (its stop timing); an explicit value still wins. */
+  commonDefaults?: Partial<Record<CommonVariable, string>>;
   /** argv[0] is looked up on PATH; never run through a shell. */
   argv(vars: z.output<Schema>, common: Settings): string[];
   policy: SignalPolicy;

@@ -48,7 +48,7 @@ export const worker = defineRole({
     ...(vars.CELERY_QUEUES ? ['-Q', vars.CELERY_QUEUES.join(',')] : []),
   ],
   policy: {
-    drains: false,
+    drains: [],
     hardStop: {
       signal: 'SIGQUIT',
       target: 'leader',

@@ -27,8 +27,11 @@ export interface SignalPolicy {
   rules: Record<HandledSignal, SignalRule>;
   /** Sent when STOP_TIMEOUT is over; ESCALATION_GRACE later the whole group gets SIGKILL. None: SIGKILL at once. */
   hardStop?: HardStop;
-  /** Whether DRAIN_DELAY applies (programs behind a load balancer). */
-  drains: boolean;
+  /**
+   * The stop requests that wait DRAIN_DELAY before the stop signal (a program behind a load balancer keeps serving
+   * while the balancers take it out); none for a program nobody routes to.
+   */
+  drains: readonly HandledSignal[];
   /**
    * Take the hard-stop step as soon as the graceful stop is stuck in a closed wait (supervise/closed-wait.ts: the
    * leader waits for children that wait on pipes only the waiting processes can write) instead of after

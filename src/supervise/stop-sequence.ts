@@ -1,5 +1,6 @@
 // The stop sequence for one running child, driven by signals and timers:
-//   running --stop--> draining (web, DRAIN_DELAY) --> graceful (stop signal to the leader, once)
+//   running --stop--> draining (web: DRAIN_DELAY, for the stop requests its policy drains on)
+//     --> graceful (stop signal to the leader, once)
 //     --STOP_TIMEOUT--> hard (the role's hard-stop step) --ESCALATION_GRACE--> killed (SIGKILL to the group)
 // Repeated stop requests never resend the stop signal nor reset the deadline. A role that asks for it has its graceful
 // stop watched for a closed wait (nothing left that can move): seen for CLOSED_WAIT_CONFIRM_MS, the hard step comes now.
@@ -87,7 +88,7 @@ export class StopSequence {
     this.startedAt = Date.now();
     this.timeline.requestedBy = received;
     const { drainDelayMs } = this.plan.settings;
-    if (this.plan.policy.drains && drainDelayMs > 0) {
+    if (this.plan.policy.drains.includes(received) && drainDelayMs > 0) {
       this.state = 'draining';
       this.timeline.enter('drain', null, null, this.groupSize());
       this.log.info({ event: 'shutdown.drain', delay_ms: drainDelayMs }, `draining for ${drainDelayMs} ms before ${send}`);

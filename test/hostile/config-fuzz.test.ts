@@ -73,8 +73,10 @@ function oracle(env: Env, command?: string[]): Expected {
     invalid.push(name);
     return undefined;
   };
-  const stop = check('STOP_TIMEOUT', seconds(withDefault(env, 'STOP_TIMEOUT', '25')));
-  check('DRAIN_DELAY', seconds(withDefault(env, 'DRAIN_DELAY', '0')));
+  // web's own stop timing defaults (README, Environment); every other role, and an unknown ROLE, the common ones.
+  const isWeb = !command && withDefault(env, 'ROLE', 'web').toLowerCase() === 'web';
+  const stop = check('STOP_TIMEOUT', seconds(withDefault(env, 'STOP_TIMEOUT', isWeb ? '20' : '25')));
+  check('DRAIN_DELAY', seconds(withDefault(env, 'DRAIN_DELAY', isWeb ? '5' : '0')));
   const grace = check('ESCALATION_GRACE', seconds(withDefault(env, 'ESCALATION_GRACE', '3')));
   check('SUPERVISOR_LOG_LEVEL', word(withDefault(env, 'SUPERVISOR_LOG_LEVEL', 'info'), LOG_LEVELS, lower));
   const mode = check('SUPERVISOR_MODE', word(withDefault(env, 'SUPERVISOR_MODE', 'supervise'), ['supervise', 'exec'], lower));

@@ -311,6 +311,42 @@ describe("each role's signal policy reaches the real argv's program", () => {
     expect(run.logs().find((l) => l.event === 'shutdown.drain')).toMatchObject({ delay_ms: 1000 });
   });
 
+  it("web defaults: TERM (an orchestrator's stop) keeps the master serving for DRAIN_DELAY's default 5 s, then TERMs it", async () => {
+    const run = await start([], { ROLE: 'web' });
+    await waitForRecord(w.record, readyCount(1));
+    const requestedAt = Date.now();
+    run.signal('SIGTERM');
+    await finished(run);
+    const term = readRecord(w.record).find((e) => e.event === 'signal')!;
+    expect(term.signal).toBe('SIGTERM');
+    expect(term.t - requestedAt).toBeGreaterThanOrEqual(4950);
+    expect(run.logs().find((l) => l.event === 'shutdown.drain')).toMatchObject({ delay_ms: 5000 });
+    expect(run.logs().find((l) => l.event === 'shutdown.graceful')).toMatchObject({ timeout_ms: 20_000 });
+  }, 30_000);
+
+  it('web: PWR (LXC/Incus) drains like TERM; INT (a Ctrl-C at a terminal) never drains, even with DRAIN_DELAY set', async () => {
+    let run = await start([], { ROLE: 'web', DRAIN_DELAY: '1' });
+    await waitForRecord(w.record, readyCount(1));
+    let requestedAt = Date.now();
+    run.signal('SIGPWR');
+    await finished(run);
+    let term = readRecord(w.record).find((e) => e.event === 'signal')!;
+    expect(term.signal).toBe('SIGTERM');
+    expect(term.t - requestedAt).toBeGreaterThanOrEqual(950);
+    expect(run.logs().find((l) => l.event === 'shutdown.drain')).toMatchObject({ delay_ms: 1000 });
+
+    run = await start([], { ROLE: 'web', DRAIN_DELAY: '3' });
+    await waitForRecord(w.record, readyCount(1));
+    requestedAt = Date.now();
+    run.signal('SIGINT');
+    await finished(run);
+    term = readRecord(w.record).find((e) => e.event === 'signal')!;
+    expect(term.signal).toBe('SIGTERM');
+    // Not a timing claim: only that it did not wait the 3 s drain.
+    expect(term.t - requestedAt).toBeLessThan(2500);
+    expect(run.logs().some((l) => l.event === 'shutdown.drain')).toBe(false);
+  }, 30_000);
+
   it('worker escalation: QUIT to the main process only (cold shutdown), then SIGKILL to the group', async () => {
     const run = await start([], {
       ROLE: 'worker',

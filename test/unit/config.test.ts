@@ -115,6 +115,40 @@ describe('overrides reach the argv as canonical values', () => {
   });
 });
 
+describe("stop timing defaults: every role's stop fits inside Kubernetes' default grace period (30 s)", () => {
+  const budgetMs = (settings: { drainDelayMs: number; stopTimeoutMs: number; escalationGraceMs: number }) =>
+    settings.drainDelayMs + settings.stopTimeoutMs + settings.escalationGraceMs;
+
+  it("web drains 5 s by default and gets 20 s to stop; gunicorn's graceful timeout follows STOP_TIMEOUT + ESCALATION_GRACE", () => {
+    const web = plan({ ROLE: 'web' });
+    expect(web.settings).toMatchObject({ drainDelayMs: 5000, stopTimeoutMs: 20_000, escalationGraceMs: 3000 });
+    const at = web.argv.indexOf('--graceful-timeout');
+    expect(web.argv.slice(at, at + 2)).toEqual(['--graceful-timeout', '23']);
+  });
+
+  it('worker, beat and one-off commands never drain and keep 25 s to stop', () => {
+    for (const p of [plan({ ROLE: 'worker' }), plan({ ROLE: 'beat' }), plan({}, ['true'])]) {
+      expect(p.settings, p.role).toMatchObject({ drainDelayMs: 0, stopTimeoutMs: 25_000, escalationGraceMs: 3000 });
+    }
+  });
+
+  it('DRAIN_DELAY + STOP_TIMEOUT + ESCALATION_GRACE stays below 30 s for every role, with a margin for the kubelet', () => {
+    for (const p of [plan({ ROLE: 'web' }), plan({ ROLE: 'worker' }), plan({ ROLE: 'beat' }), plan({}, ['true'])]) {
+      expect(budgetMs(p.settings), p.role).toBeLessThanOrEqual(28_000);
+    }
+  });
+
+  it("a value that is set wins over the role's default; an empty one takes it", () => {
+    expect(plan({ ROLE: 'web', DRAIN_DELAY: '0', STOP_TIMEOUT: '25' }).settings).toMatchObject({ drainDelayMs: 0, stopTimeoutMs: 25_000 });
+    expect(plan({ ROLE: 'web', DRAIN_DELAY: '', STOP_TIMEOUT: '' }).settings).toMatchObject({ drainDelayMs: 5000, stopTimeoutMs: 20_000 });
+    expect(plan({ ROLE: 'worker', DRAIN_DELAY: '7' }).settings.drainDelayMs).toBe(7000);
+  });
+
+  it("ROLE's case does not change the defaults it gets", () => {
+    expect(plan({ ROLE: 'WEB' }).settings).toMatchObject({ drainDelayMs: 5000, stopTimeoutMs: 20_000 });
+  });
+});
+
 describe('invalid configuration: one problem per variable, naming value and expectation', () => {
   it.each([
     ['PORT', '0', 'an integer from 1 to 65535'],

@@ -63,7 +63,7 @@ describe('signal policy tables', () => {
     expect(policy.rules.SIGTTIN).toMatchObject({ action: 'forward', target: 'leader' });
     expect(policy.rules.SIGUSR2.action).toBe('drop');
     expect(policy.hardStop).toMatchObject({ signal: 'SIGQUIT', target: 'group' });
-    expect(policy.drains).toBe(true);
+    expect(policy.drains.length).toBeGreaterThan(0);
   });
 
   it('beat only ever receives TERM (the one signal after which it saves its schedule)', () => {
@@ -77,7 +77,23 @@ describe('signal policy tables', () => {
   });
 
   it('only web drains', () => {
-    expect(ROLES.filter((r) => r.policy.drains).map((r) => r.name)).toEqual(['web']);
+    expect(ROLES.filter((r) => r.policy.drains.length > 0).map((r) => r.name)).toEqual(['web']);
+  });
+
+  it("web drains on the orchestrators' stop requests (TERM, PWR), never on a terminal's Ctrl-C (INT)", () => {
+    const { policy } = role('web');
+    expect([...policy.drains].sort()).toEqual(['SIGPWR', 'SIGTERM']);
+    for (const signal of policy.drains) expect(policy.rules[signal].action, signal).toBe('stop');
+    expect(policy.rules.SIGINT).toMatchObject({ action: 'stop', send: 'SIGTERM' });
+  });
+
+  it('the signal table says which stop requests wait DRAIN_DELAY first', () => {
+    const table = renderSignalTable([role('web')]);
+    const row = (signal: string) => table.split('\n').find((line) => line.startsWith(`| ${signal} |`))!;
+    expect(row('SIGTERM')).toContain('DRAIN_DELAY, then SIGTERM');
+    expect(row('SIGPWR')).toContain('DRAIN_DELAY, then SIGTERM');
+    expect(row('SIGINT')).toContain('without DRAIN_DELAY');
+    expect(renderSignalTable([role('worker')])).not.toContain('DRAIN_DELAY');
   });
 
   it('the README carries the table the code generates', () => {
