@@ -40,9 +40,26 @@ function closest(name: string, known: readonly string[]): string | undefined {
   const upper = name.toUpperCase();
   for (const candidate of known) {
     const allowed = candidate.length >= 8 ? 2 : 1;
+    if (Math.abs(upper.length - candidate.length) > allowed || !sharesAPiece(upper, candidate, allowed)) continue;
     if (editDistance(upper, candidate, allowed) <= allowed) return candidate;
   }
   return undefined;
+}
+
+/**
+ * A necessary condition for `name` to be within `edits` edits of `candidate`: cut into edits + 1 pieces, at least
+ * one piece of it is left untouched (each edit changes one piece at most), so it occurs in `candidate` as it is.
+ * String search is native code: it rules out almost every pair of a container's environment (tens to hundreds of
+ * names, read before the program starts) without the distance table.
+ */
+function sharesAPiece(name: string, candidate: string, edits: number): boolean {
+  const pieces = edits + 1;
+  if (name.length < pieces) return true; // too short to cut: the distance table decides
+  for (let i = 0; i < pieces; i++) {
+    const piece = name.slice(Math.floor((i * name.length) / pieces), Math.floor(((i + 1) * name.length) / pieces));
+    if (candidate.includes(piece)) return true;
+  }
+  return false;
 }
 
 /** Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`. */
