@@ -1,5 +1,4 @@
 // The only place that spawns and waits. It knows nothing about gunicorn or celery: it follows the plan.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { Plan } from './plan.js';
 import type { HandledSignal } from '../signals/trap.js';
@@ -96,7 +95,7 @@ async function waitForGroup(pid: number, left: Member[], stop: StopSequence, log
         return members.length;
       }
     }
-    await sleep(GROUP_POLL_MS);
+    await new Promise((resolve) => setTimeout(resolve, GROUP_POLL_MS)); // not node:timers/promises: one module less at start-up
     members = groupMembers(pid);
   }
   log.info({ event: 'group.empty' }, 'no process of the group is left');
