@@ -11,10 +11,12 @@
 // stopped by a TERM, before anything else runs there.
 //
 // A cache is never trusted beyond what V8 checks (its version, flags and the source's length): its file name carries
-// a hash of the body, so a bundle never reads another's. One that is missing, unreadable or rejected is rewritten at
-// the end of the run, when the directory is writable (like Node's own cache: the first run that finds none writes it).
+// a hash of the body, so a bundle never reads another's. One that is missing, unreadable or rejected is written at the
+// end of the next run that started a program, when the directory is writable (like Node's own cache, the first such
+// run that finds none writes it).
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { getCompileCacheDir } from 'node:module';
+import { EXIT } from './exit-codes.js';
 
 type Body = (moduleExports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
 
@@ -37,9 +39,25 @@ function runWithCodeCache(file: string): void {
   const { Script } = process.getBuiltinModule('node:vm');
   // The body starts on the file's second line; the parentheses make the script's value the function.
   const script = new Script(`(${supervisorBody.toString()})`, { filename: __filename, lineOffset: 1, columnOffset: -1, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected === true) process.once('exit', () => writeCodeCache(script, file));
+  if ((cachedData === undefined || script.cachedDataRejected === true) && startsAProgram(process.argv.slice(2))) {
+    process.once('exit', (code) => {
+      if (!NOTHING_STARTED.has(code)) writeCodeCache(script, file);
+    });
+  }
   const body = script.runInThisContext() as Body;
   body(exports, require, module, __filename, __dirname);
+}
+
+/** The supervisor's own exit codes for a run that started nothing (bad command line or configuration, no program). */
+const NOTHING_STARTED = new Set<number>([EXIT.USAGE, EXIT.CONFIG, EXIT.INTERNAL, EXIT.NOT_EXECUTABLE, EXIT.NOT_FOUND]);
+
+/**
+ * Whether this run starts a program (no --help, --version, --print or --check before `--`): only such a run compiles
+ * enough of the supervisor to be worth keeping, and the first cache written is the one every later run uses.
+ */
+function startsAProgram(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).length === 0;
 }
 
 /** Best effort: a directory the supervisor may not write to (a read-only image) keeps no cache, and nothing fails. */

@@ -68,6 +68,16 @@ describe("the supervisor's own code cache", () => {
     expect(ours()).toEqual(written); // accepted: never rewritten
   });
 
+  it('is not written by a run that started no program (--check, --help, …, bad configuration, no such program), which compiles too little', () => {
+    const { run, ours, cache } = setUp();
+    for (const args of [['--check'], ['--print'], ['--help'], ['--version']]) expect(run(args).status).toBe(0);
+    expect(run([], { NODE_COMPILE_CACHE: cache, ROLE: 'nope' }).status).toBe(78);
+    expect(run(['--', 'no-such-program-anywhere']).status).toBe(127);
+    expect(ours()).toEqual({});
+    expect(run(STOPPED_RUN).status).toBe(143);
+    expect(Object.keys(ours())).toHaveLength(1);
+  });
+
   it('garbage where the cache should be is ignored and replaced at the end of the run', () => {
     const { run, ours } = setUp();
     const first = run(STOPPED_RUN);
