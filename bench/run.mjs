@@ -586,7 +586,7 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
     '',
     `- machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}; load average at start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (shared machine: compare ratios, not absolutes)`,
     `- node ${process.version} (${shownPath(NODE)}); tini ${versionOf(['tini', '--version'])}; dumb-init ${versionOf(['dumb-init', '--version'])}; bash ${versionOf(['bash', '-c', 'echo $BASH_VERSION'])}`,
-    `- supervisor: ${shownPath(SUPERVISOR)} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE set (primed by the warm-up runs, as the image primes it at build time), ROLE=web, \`gunicorn\` on PATH = the child`,
+    `- supervisor: ${shownPath(SUPERVISOR)} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE primed as the image primes it at build time (a supervised run stopped by a TERM, then --check per role: Node's compile cache and the supervisor's own code cache), ROLE=web and DRAIN_DELAY=0, \`gunicorn\` on PATH = the child`,
     `- child: ${probe.description}`,
     `- samples: ${args.runs} start/stop runs per row, interleaved in random order; ${args.signals} HUP + ${args.signals} USR1 per row; idle ${args.idle} s with every wrapper alive side by side${args.nice ? `; everything runs at niceness ${args.nice}` : ''}`,
     `- processes on this machine: ${processCount} (the supervisor reads /proc/*/stat and /proc/*/environ of every process once when its child exits; a container has a handful)`,
@@ -664,14 +664,14 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
       '',
       `${args.knobRuns} start/stop runs each, interleaved with the rows above; memory from the same idle period. Rows starting with "…" are today's bundle with one build choice undone; "+ flag" rows add one Node flag. Bundles are rebuilt from src/ by build.mjs; "as first committed" is the core's own build of its first commit.`,
       '',
-      '| variant | start-up median | p99 | vs bare node | vs "now + compile cache" | RSS MiB | USS MiB | RSS vs idle node | stop overhead p50 |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| variant | start-up median | p99 | vs bare node | vs "now + compile cache" | RSS MiB | USS MiB | RSS vs idle node | TERM p50 | TERM p99 | stop overhead p50 |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const row of KNOBS) {
       const s = get(row.name);
       const m = idle.get(row.name);
       lines.push(
-        `| ${row.name} | ${fmt(median(s.startup))} | ${fmt(p99(s.startup))} | ${ratio(median(s.startup), bareStart)} | ${ratio(median(s.startup), median(now.startup))} | ${fmt(m.rss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${fmt(median(s.stop))} |`,
+        `| ${row.name} | ${fmt(median(s.startup))} | ${fmt(p99(s.startup))} | ${ratio(median(s.startup), bareStart)} | ${ratio(median(s.startup), median(now.startup))} | ${fmt(m.rss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${fmt(median(s.term), 3)} | ${fmt(p99(s.term), 3)} | ${fmt(median(s.stop))} |`,
       );
     }
   }
