@@ -7,6 +7,9 @@
 //   history module. dist/package.json says "commonjs" so the bundle stays CommonJS inside this "type": "module"
 //   package; on its own (the image copies just the file) a .js file is CommonJS anyway.
 // - Minified: less to read, compile and keep resident (the source string stays in the heap).
+// - The bundle is one function, `supervisorBody`, behind the few lines of src/boot.ts, which compile it with a V8 code
+//   cache of the supervisor's own, taken after a whole supervised run: Node's compile cache holds only what V8 compiled
+//   before the first line ran. `codeCache: false` builds it without (the bench's "… Node's compile cache only" row).
 // - Two patches to pino stay, because pino offers no supported way to avoid what they avoid: src/log.ts already
 //   gives pino its own synchronous destination (the documented `{ write }` object), yet pino's lib/tools.js and
 //   lib/transport.js require sonic-boom, thread-stream and worker_threads at import, for pino.destination() and
