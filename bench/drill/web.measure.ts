@@ -9,24 +9,13 @@ import { DRILL_LOG_DIR } from '../../test/support/drill/paths.js';
 import { useContainerCleanup } from '../../test/support/real/container.js';
 import { versionsOf } from '../../test/support/real/report.js';
 import { writeDrillSection } from '../../test/support/drill/report.js';
-import { BALANCERS, type DrillRun, runWebDrill, toolVersions, webDrillParameters } from '../../test/support/drill/web-drill.js';
+import { type DrillRun, FULL_WEB_DRILL, runWebDrill, toolVersions, webDrillParameters } from '../../test/support/drill/web-drill.js';
 import { failedIn, runRow, webDrillSection } from '../../test/support/drill/web-report.js';
-import { BOOKWORM, TRIXIE } from '../../test/support/real/versions.js';
 
 useContainerCleanup();
 
 it('web: rolling replacements behind every balancer, on both version sets', async () => {
-  const parameters = webDrillParameters({
-    rolls: 20,
-    compareRolls: 5,
-    rate: 300,
-    settleMs: 1000,
-    propagationMs: 2000,
-    versionSets: [BOOKWORM, TRIXIE],
-    balancers: [...BALANCERS],
-    drainDelays: [0, 3],
-    startSh: true,
-  });
+  const parameters = webDrillParameters(FULL_WEB_DRILL);
   for (const set of parameters.versionSets) await set.prepare();
   const versions = {
     ...Object.fromEntries(parameters.versionSets.map((set) => [set.name, versionsOf(set)])),

@@ -2,7 +2,7 @@
 // with start.sh such a typo silently ran with the default.
 
 // Names every container has; never report them, however close they are to ours (HOME ~ ROLE).
-const WELL_KNOWN = new Set([
+export const WELL_KNOWN: ReadonlySet<string> = new Set([
   'HOME',
   'PATH',
   'PWD',

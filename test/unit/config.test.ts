@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadPlan, knownVariables } from '../../src/plan/load.js';
+import { WELL_KNOWN } from '../../src/plan/near-miss.js';
 
 const OLD_START_SH = {
   web: 'gunicorn -w 1 -k gevent -b 0.0.0.0:8080 --worker-connections 100 --access-logfile - --error-logfile - --log-level info scripts.run_eveai_app:app',
@@ -318,31 +319,7 @@ describe('near misses name the intended variable', () => {
     const names = fc.uniqueArray(fc.oneof(edited, fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,30}$/)), { maxLength: 12 });
     fc.assert(
       fc.property(names, (list) => {
-        const env = Object.fromEntries(
-          list
-            .filter(
-              (n) =>
-                n !== '' &&
-                !known.includes(n) &&
-                ![
-                  'HOME',
-                  'PATH',
-                  'PWD',
-                  'OLDPWD',
-                  'USER',
-                  'SHELL',
-                  'TERM',
-                  'LANG',
-                  'HOSTNAME',
-                  'SHLVL',
-                  'TZ',
-                  'PS1',
-                  'MAIL',
-                  'LOGNAME',
-                ].includes(n),
-            )
-            .map((n) => [n, '1']),
-        );
+        const env = Object.fromEntries(list.filter((n) => n !== '' && !known.includes(n) && !WELL_KNOWN.has(n)).map((n) => [n, '1']));
         const expected = Object.keys(env).flatMap((variable) => {
           const target = intended(variable);
           return target ? [{ variable, intended: target }] : [];

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { requireProgram } from '../support/command.js';
 import { haproxyConfig, type Slot } from '../support/drill/haproxy.js';
-import { BALANCERS, connectionsFor, webDrillParameters, type WebDrillParameters } from '../support/drill/web-drill.js';
-import { BOOKWORM, TRIXIE } from '../support/real/versions.js';
+import { BALANCERS, connectionsFor, FULL_WEB_DRILL, webDrillParameters } from '../support/drill/web-drill.js';
+import { TRIXIE } from '../support/real/versions.js';
 
 const slots: Slot[] = [0, 1, 2].map((i) => ({ name: `slot${i}`, port: 20_000 + i, ready: { port: 21_000 + i, path: '/ready' } }));
 
@@ -42,17 +42,7 @@ describe('the drill balancer configurations', () => {
 });
 
 describe('the web drill parameters', () => {
-  const defaults: WebDrillParameters = {
-    rolls: 20,
-    compareRolls: 5,
-    rate: 300,
-    settleMs: 1000,
-    propagationMs: 2000,
-    versionSets: [BOOKWORM, TRIXIE],
-    balancers: [...BALANCERS],
-    drainDelays: [0, 3],
-    startSh: true,
-  };
+  const defaults = FULL_WEB_DRILL;
 
   it('the environment overrides each of them', () => {
     const parameters = webDrillParameters(defaults, {

@@ -75,6 +75,19 @@ export interface WebDrillParameters {
   startSh: boolean;
 }
 
+/** The full drill's parameters (bench/drill/web.measure.ts), before DRILL_WEB_* overrides: 20 rolls for the defaults. */
+export const FULL_WEB_DRILL: WebDrillParameters = {
+  rolls: 20,
+  compareRolls: 5,
+  rate: 300,
+  settleMs: 1000,
+  propagationMs: 2000,
+  versionSets: [BOOKWORM, TRIXIE],
+  balancers: [...BALANCERS],
+  drainDelays: [0, 3],
+  startSh: true,
+};
+
 /** Each load generator's connections for `rate` in total: a connection makes about 1 / REQUEST_SECONDS requests a second. */
 export function connectionsFor(rate: number): number {
   return Math.max(1, Math.round((rate * REQUEST_SECONDS) / LOADS.length));
