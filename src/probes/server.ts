@@ -1,19 +1,22 @@
 // The probe endpoint: GET /live and GET /ready on PROBE_PORT, answered from what the supervisor already knows
 // (the stop sequence's state, /proc/PID/stat of the leader, the heartbeat file's age, a TCP connect to the
 // program's port). A kubelet httpGet probe costs no process in the container, no Python and no broker round trip.
-// Loaded with import() only when PROBE_PORT is set, and node:http / node:net are loaded here, at first use.
+// Loaded with import() only when PROBE_PORT is set. One request per connection, on node:net (connection.ts).
 //
 // Not a secret-bearing surface: the answer is a status code and a short JSON with the phase and a reason —
 // never an environment value, a pid or a path — so it may listen on every address (kubelet reaches the pod IP).
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import type { Plan } from '../supervise/plan.js';
 import type { ProgramView } from '../supervise/supervise.js';
 import { liveness, readiness, type Facts, type Phase, type Verdict } from './checks.js';
+import { answerOneRequest, MAX_CONNECTIONS, type Request } from './connection.js';
 import { heartbeatAge, processState } from './proc.js';
+import type { Answer } from './response.js';
 
 /** A program that does not accept a connection on its own port within this long is not ready. */
 const CONNECT_TIMEOUT_MS = 1000;
+
+const NOT_FOUND: Answer = { status: 404, contentType: 'text/plain', body: 'GET /live or /ready\n' };
 
 export interface ProbeServer {
   /** From now on the answers are about this running program. */
@@ -24,7 +27,6 @@ type ProbeName = 'live' | 'ready';
 
 /** Listens on `plan.settings.probePort`; rejects when the port cannot be bound. */
 export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeServer> {
-  const http = process.getBuiltinModule('node:http');
   let view: ProgramView | undefined;
   const lastOk: Record<ProbeName, boolean | undefined> = { live: undefined, ready: undefined };
 
@@ -41,12 +43,17 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
     return result;
   };
 
-  const answer = async (probe: ProbeName, res: ServerResponse) => {
+  const answer = async (request: Request): Promise<Answer> => {
+    const probe = request.path === '/live' ? 'live' : request.path === '/ready' ? 'ready' : undefined;
+    if (!probe || (request.method !== 'GET' && request.method !== 'HEAD')) return NOT_FOUND;
     const seen = await facts(probe);
     const verdict = probe === 'live' ? liveness(seen) : readiness(seen);
     noteChange(probe, verdict, seen.phase);
-    res.writeHead(verdict.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store', connection: 'close' });
-    res.end(`${JSON.stringify({ probe, ok: verdict.ok, phase: seen.phase, reason: verdict.reason })}\n`);
+    return {
+      status: verdict.ok ? 200 : 503,
+      contentType: 'application/json',
+      body: `${JSON.stringify({ probe, ok: verdict.ok, phase: seen.phase, reason: verdict.reason })}\n`,
+    };
   };
 
   /** One log line when a probe's answer changes, not one per probe. */
@@ -62,23 +69,10 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
     }
   };
 
-  const server: Server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '').split('?')[0];
-    const probe = path === '/live' ? 'live' : path === '/ready' ? 'ready' : undefined;
-    if (!probe || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' });
-      res.end('GET /live or /ready\n');
-      return;
-    }
-    answer(probe, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { connection: 'close' });
-      res.end();
-    });
-  });
-  // Probes come every few seconds from one client: nothing to keep open, nothing slow to wait for.
-  server.keepAliveTimeout = 1000;
-  server.requestTimeout = 5000;
-  server.headersTimeout = 5000;
+  const net = process.getBuiltinModule('node:net');
+  // allowHalfOpen: a client may send its request and close its side at once; it still gets the answer.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => answerOneRequest(socket, answer));
+  server.maxConnections = MAX_CONNECTIONS;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -88,6 +82,9 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
       resolve();
     });
   });
+  // An accept that fails only costs that probe its answer; unheard, the error would end the supervisor. (libuv
+  // absorbs EMFILE itself; ENFILE, ENOMEM and the like reach here.)
+  server.on('error', () => {});
   server.unref(); // never what keeps the supervisor alive
   log.info(
     { event: 'probe.listen', port: plan.settings.probePort },
