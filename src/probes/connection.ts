@@ -66,9 +66,14 @@ export function answerOneRequest(socket: Socket, route: Route): void {
     state = 'answering';
     received = undefined;
     withBody = head.method !== 'HEAD';
-    Promise.resolve()
-      .then(() => route(head))
-      .then(send, () => send(FAILED));
+    let answer: Answer | Promise<Answer>;
+    try {
+      answer = route(head);
+    } catch {
+      return send(FAILED);
+    }
+    if (answer instanceof Promise) answer.then(send, () => send(FAILED));
+    else send(answer);
   });
   // The client closed its side: an incomplete head will never be completed (an answer can still be read).
   socket.on('end', () => {

@@ -21,17 +21,25 @@ export interface Answer {
 
 /** The answer as sent: a HEAD request gets the same status line and headers without the body. */
 export function responseText(answer: Answer, withBody: boolean, now = Date.now()): string {
-  return (
-    `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status]}\r\n` +
-    `content-type: ${answer.contentType}\r\n` +
-    'cache-control: no-store\r\n' +
-    `content-length: ${Buffer.byteLength(answer.body)}\r\n` +
-    'connection: close\r\n' +
-    `date: ${httpDate(now)}\r\n` +
-    '\r\n' +
-    (withBody ? answer.body : '')
-  );
+  const date = httpDate(now);
+  let sent = sentText.get(answer);
+  if (sent?.date !== date) {
+    const head =
+      `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status]}\r\n` +
+      `content-type: ${answer.contentType}\r\n` +
+      'cache-control: no-store\r\n' +
+      `content-length: ${Buffer.byteLength(answer.body)}\r\n` +
+      'connection: close\r\n' +
+      `date: ${date}\r\n` +
+      '\r\n';
+    sent = { date, head, full: head + answer.body };
+    sentText.set(answer, sent);
+  }
+  return withBody ? sent.full : sent.head;
 }
+
+/** Each answer's text for the current second: a probe that gets the same answer as the last builds no string. */
+const sentText = new WeakMap<Answer, { date: string; head: string; full: string }>();
 
 /** RFC 9110 §6.6.1: an origin server with a clock sends Date; its text changes once a second, so it is kept that long. */
 function httpDate(now: number): string {

@@ -30,30 +30,38 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
   let view: ProgramView | undefined;
   const lastOk: Record<ProbeName, boolean | undefined> = { live: undefined, ready: undefined };
 
-  const facts = async (probe: ProbeName): Promise<Facts> => {
-    const phase = phaseOf(view);
-    const result: Facts = { phase, leader: view ? processState(view.pid) : undefined };
+  /** What is known without waiting: everything but whether the program accepts connections. */
+  const facts = (): Facts => {
+    const result: Facts = { phase: phaseOf(view), leader: view ? processState(view.pid) : undefined };
     if (view && plan.settings.heartbeatFile !== undefined) {
       result.heartbeatMaxAgeMs = plan.settings.heartbeatMaxAgeMs;
       result.heartbeatAgeMs = heartbeatAge(plan.settings.heartbeatFile, view.startedAt);
     }
-    if (probe === 'ready' && phase === 'running' && plan.listenPort !== undefined) {
-      result.accepting = await accepts(plan.listenPort);
-    }
     return result;
   };
 
-  const answer = async (request: Request): Promise<Answer> => {
+  // Synchronous unless /ready must connect to the program's port: a probe costs no promise it does not need.
+  const answer = (request: Request): Answer | Promise<Answer> => {
     const probe = request.path === '/live' ? 'live' : request.path === '/ready' ? 'ready' : undefined;
     if (!probe || (request.method !== 'GET' && request.method !== 'HEAD')) return NOT_FOUND;
-    const seen = await facts(probe);
+    const seen = facts();
+    if (probe === 'ready' && seen.phase === 'running' && plan.listenPort !== undefined) {
+      return accepts(plan.listenPort).then((accepting) => judge(probe, { ...seen, accepting }));
+    }
+    return judge(probe, seen);
+  };
+
+  /** The same answer object while the verdict stays the same: no new body per probe (response.ts keeps its text). */
+  const last: Record<ProbeName, { verdict: Verdict; phase: Phase; answer: Answer } | undefined> = { live: undefined, ready: undefined };
+  const judge = (probe: ProbeName, seen: Facts): Answer => {
     const verdict = probe === 'live' ? liveness(seen) : readiness(seen);
     noteChange(probe, verdict, seen.phase);
-    return {
-      status: verdict.ok ? 200 : 503,
-      contentType: 'application/json',
-      body: `${JSON.stringify({ probe, ok: verdict.ok, phase: seen.phase, reason: verdict.reason })}\n`,
-    };
+    const before = last[probe];
+    if (before?.verdict.ok === verdict.ok && before.verdict.reason === verdict.reason && before.phase === seen.phase) return before.answer;
+    const body = `${JSON.stringify({ probe, ok: verdict.ok, phase: seen.phase, reason: verdict.reason })}\n`;
+    const answer: Answer = { status: verdict.ok ? 200 : 503, contentType: 'application/json', body };
+    last[probe] = { verdict, phase: seen.phase, answer };
+    return answer;
   };
 
   /** One log line when a probe's answer changes, not one per probe. */
