@@ -7,6 +7,9 @@
 //   history module. dist/package.json says "commonjs" so the bundle stays CommonJS inside this "type": "module"
 //   package; on its own (the image copies just the file) a .js file is CommonJS anyway.
 // - Minified: less to read, compile and keep resident (the source string stays in the heap).
+// - The bundle is one function, `supervisorBody`, behind the few lines of src/boot.ts, which compile it with a V8 code
+//   cache of the supervisor's own, taken after a whole supervised run: Node's compile cache holds only what V8 compiled
+//   before the first line ran. `codeCache: false` builds it without (the bench's "… Node's compile cache only" row).
 // - Two patches to pino stay, because pino offers no supported way to avoid what they avoid: src/log.ts already
 //   gives pino its own synchronous destination (the documented `{ write }` object), yet pino's lib/tools.js and
 //   lib/transport.js require sonic-boom, thread-stream and worker_threads at import, for pino.destination() and
@@ -24,6 +27,7 @@
 //   zod/mini's object parser has no JIT (only the classic ZodObject compiles a parser with `new Function`), so
 //   zod's `jitless` setting has nothing to switch off and is not set.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,7 +150,7 @@ export const PLUGINS = [lazyModules, pinoWorkerThreadsOnUse];
 /**
  * Builds the bundle. The options exist for bench/run.mjs, which builds variants to show what each choice buys:
  * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `startupGc` (false: no GC after spawn, see
- * src/cli/startup-gc.ts).
+ * src/cli/startup-gc.ts), `codeCache` (false: no code cache of its own, see src/boot.ts; an ES module bundle has none).
  */
 export async function buildBundle({
   outfile = join(ROOT, 'dist', 'supervisor.js'),
@@ -154,30 +158,53 @@ export async function buildBundle({
   minify = true,
   without = [],
   startupGc = true,
+  codeCache = format === 'cjs',
 } = {}) {
   const banner = [
     '"use strict";',
     // An ES module bundle has no require() of its own; pino and the CommonJS dependencies call it.
     format === 'esm' ? "import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);" : '',
   ].join('');
-  const result = await build({
+  const common = {
     absWorkingDir: ROOT,
-    entryPoints: ['src/supervisor.ts'],
-    outfile,
     bundle: true,
     platform: 'node',
     target: 'node22',
-    format,
     minify,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+  const result = await build({
+    ...common,
+    entryPoints: ['src/supervisor.ts'],
+    outfile,
+    format,
     plugins: PLUGINS.filter((plugin) => !without.includes(plugin.name)),
     banner: { js: banner },
     define: { __SUPERVISOR_VERSION__: JSON.stringify(version), __SUPERVISOR_STARTUP_GC__: String(startupGc) },
-    legalComments: 'none',
-    logLevel: 'warning',
+    write: !codeCache,
   });
   mkdirSync(dirname(outfile), { recursive: true });
+  if (codeCache) writeFileSync(outfile, await withBoot(result.outputFiles[0].text, common));
   writeFileSync(join(dirname(outfile), 'package.json'), `{ "type": "${format === 'cjs' ? 'commonjs' : 'module'}" }\n`);
   return result;
+}
+
+/**
+ * The bundle as src/boot.ts expects it: the body (what esbuild made of src/supervisor.ts) as one function from the
+ * file's second line on, then the boot code that compiles and calls it, with a hash of the body's text.
+ */
+async function withBoot(bundle, common) {
+  const body = `function supervisorBody(exports,require,module,__filename,__dirname){${bundle}\n}`;
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
+  const boot = await build({
+    ...common,
+    entryPoints: ['src/boot.ts'],
+    format: 'cjs',
+    write: false,
+    define: { __SUPERVISOR_BODY_HASH__: JSON.stringify(hash) },
+  });
+  return `"use strict";\n${body}\n${boot.outputFiles[0].text}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildBundle();

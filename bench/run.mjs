@@ -70,7 +70,9 @@ c.on('exit',(code,sig)=>process.exit(sig?128:code));`;
 // ---------------------------------------------------------------- the rows
 /** @typedef {{ name: string, argv: string[], env?: Record<string,string>, kind: 'direct'|'wrapper'|'exec'|'lifetime'|'idle-node', ready?: RegExp, note?: string }} Row */
 const flagsFor = (flags) => [NODE, ...flags, SUPERVISOR];
-const SHIPPED = { argv: flagsFor(SUPERVISOR_NODE_FLAGS), env: { NODE_COMPILE_CACHE: compileCache, ROLE: 'web' } };
+// DRAIN_DELAY=0 whatever the web role's default: TERM latency is the time to pass the stop signal on, not a drain.
+const SUPERVISOR_ENV = { ROLE: 'web', DRAIN_DELAY: '0' };
+const SHIPPED = { argv: flagsFor(SUPERVISOR_NODE_FLAGS), env: { NODE_COMPILE_CACHE: compileCache, ...SUPERVISOR_ENV } };
 // Node keys its compile cache by Node version, V8 flags and uid, so rows with different flags never share entries.
 /** @type {Row[]} */
 const ROWS = [
@@ -126,7 +128,7 @@ async function defineKnobs() {
     KNOBS.push({
       name,
       argv: [NODE, ...flags, bundle],
-      env: { ROLE: 'web', ...env },
+      env: { ...SUPERVISOR_ENV, ...env },
       kind: 'wrapper',
       ready: /"event":"child\.spawn"| child\.spawn /,
     });
@@ -135,6 +137,7 @@ async function defineKnobs() {
   if (baseline) knob(`as first committed (${baseline.rev}) + compile cache`, baseline.file, []);
   knob('now, no compile cache', SUPERVISOR, [], {});
   knob('now + compile cache', SUPERVISOR, []);
+  knob("… but Node's compile cache only (no code cache of its own, src/boot.ts)", await variant('no-code-cache', { codeCache: false }), []);
   const compared = args.compare ? buildAtRevision(args.compare) : undefined;
   if (compared) knob(`${args.compare} (${compared.rev}), same build, + compile cache`, compared.file, []);
   // The log format: a pipe (as here) gets JSON with the default `auto`; forcing either shows what each costs.
@@ -145,6 +148,13 @@ async function defineKnobs() {
   knob('now + compile cache, SUPERVISOR_LOG_FORMAT=pretty', SUPERVISOR, [], {
     NODE_COMPILE_CACHE: compileCache,
     SUPERVISOR_LOG_FORMAT: 'pretty',
+  });
+  // A pod's environment: the image's variables and, for each of seven Services in the namespace, the seven that
+  // Kubernetes' service links add. The supervisor reads every name (near-miss warnings) before the program starts.
+  const pod = podEnvironment();
+  knob(`now + compile cache, a pod's environment (${Object.keys(pod).length} more variables)`, SUPERVISOR, [], {
+    NODE_COMPILE_CACHE: compileCache,
+    ...pod,
   });
   knob('… but an ES module bundle', await variant('esm', { format: 'esm' }), []);
   knob('… but not minified', await variant('unminified', { minify: false }), []);
@@ -167,6 +177,36 @@ async function defineKnobs() {
   );
   for (const flag of CANDIDATE_FLAGS) knob(`now + compile cache + ${flag}`, SUPERVISOR, [flag]);
   knob(`shipped: compile cache + ${SUPERVISOR_NODE_FLAGS.join(' ') || '(no flags)'}`, SUPERVISOR, SUPERVISOR_NODE_FLAGS);
+}
+
+/** The variables of a pod of the image in a namespace with seven Services (service links on, Kubernetes' default). */
+function podEnvironment() {
+  const env = {
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_ROOT_USER_ACTION: 'ignore',
+    PYTHONPATH: '/app:/app/patched_packages',
+    PYTHON_VERSION: '3.12.8',
+    GPG_KEY: '7169605F62C751356D054A26A821E680E5FA6305',
+    PORT: '8080',
+    HOSTNAME: 'eveai-app-7d9c6b5f4-x2x7q',
+    DATABASE_URL: 'postgresql://eveai@postgres:5432/eveai',
+    REDIS_URL: 'redis://redis:6379/0',
+  };
+  for (const service of ['KUBERNETES', 'REDIS', 'POSTGRES', 'EVEAI_APP', 'EVEAI_API', 'MINIO', 'PROMETHEUS']) {
+    const address = '10.96.0.10';
+    Object.assign(env, {
+      [`${service}_SERVICE_HOST`]: address,
+      [`${service}_SERVICE_PORT`]: '443',
+      [`${service}_PORT`]: `tcp://${address}:443`,
+      [`${service}_PORT_443_TCP`]: `tcp://${address}:443`,
+      [`${service}_PORT_443_TCP_PROTO`]: 'tcp',
+      [`${service}_PORT_443_TCP_PORT`]: '443',
+      [`${service}_PORT_443_TCP_ADDR`]: address,
+    });
+  }
+  return env;
 }
 
 /** REV's src/ and build.mjs, built as REV builds it (its own build.mjs, this checkout's node_modules). */
@@ -221,14 +261,19 @@ async function buildBaseline(rev) {
   }
 }
 
-/** Fills the compile cache the way the image does at build time: --check per role and one short command. */
+/**
+ * Fills the compile caches the way the image does at build time (Dockerfile.base): first a supervised run that a
+ * TERM stops (the run that writes the supervisor's own code cache, src/boot.ts), then --check per role and one short
+ * command (Node's compile cache of the rest).
+ */
 function primeCompileCache(flagSets, bundles) {
   for (const bundle of bundles) {
     for (const flags of flagSets) {
-      for (const env of [{ ROLE: 'web' }, { ROLE: 'worker' }, { ROLE: 'beat' }]) {
-        spawnSync(NODE, [...flags, bundle, '--check'], { env: { ...BASE_ENV, ...env, NODE_COMPILE_CACHE: compileCache }, stdio: 'ignore' });
-      }
-      spawnSync(NODE, [...flags, bundle, '--', 'true'], { env: { ...BASE_ENV, NODE_COMPILE_CACHE: compileCache }, stdio: 'ignore' });
+      const env = { ...BASE_ENV, NODE_COMPILE_CACHE: compileCache };
+      spawnSync(NODE, [...flags, bundle, '--', '/bin/sh', '-c', 'kill -TERM "$PPID"; exec sleep 5'], { env, stdio: 'ignore' });
+      for (const role of ['web', 'worker', 'beat'])
+        spawnSync(NODE, [...flags, bundle, '--check'], { env: { ...env, ROLE: role }, stdio: 'ignore' });
+      spawnSync(NODE, [...flags, bundle, '--', 'true'], { env, stdio: 'ignore' });
     }
   }
 }
@@ -541,7 +586,7 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
     '',
     `- machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}; load average at start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (shared machine: compare ratios, not absolutes)`,
     `- node ${process.version} (${shownPath(NODE)}); tini ${versionOf(['tini', '--version'])}; dumb-init ${versionOf(['dumb-init', '--version'])}; bash ${versionOf(['bash', '-c', 'echo $BASH_VERSION'])}`,
-    `- supervisor: ${shownPath(SUPERVISOR)} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE set (primed by the warm-up runs, as the image primes it at build time), ROLE=web, \`gunicorn\` on PATH = the child`,
+    `- supervisor: ${shownPath(SUPERVISOR)} (${(readFileSync(SUPERVISOR).length / 1024).toFixed(0)} KiB), run as \`node ${SUPERVISOR_NODE_FLAGS.join(' ')}${SUPERVISOR_NODE_FLAGS.length ? ' ' : ''}supervisor.js\` with NODE_COMPILE_CACHE primed as the image primes it at build time (a supervised run stopped by a TERM, then --check per role: Node's compile cache and the supervisor's own code cache), ROLE=web and DRAIN_DELAY=0, \`gunicorn\` on PATH = the child`,
     `- child: ${probe.description}`,
     `- samples: ${args.runs} start/stop runs per row, interleaved in random order; ${args.signals} HUP + ${args.signals} USR1 per row; idle ${args.idle} s with every wrapper alive side by side${args.nice ? `; everything runs at niceness ${args.nice}` : ''}`,
     `- processes on this machine: ${processCount} (the supervisor reads /proc/*/stat and /proc/*/environ of every process once when its child exits; a container has a handful)`,
@@ -553,17 +598,20 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
   );
   const supStart = median(get(sup).startup);
   const supIdle = idle.get(sup);
-  const fwdP99 = Math.max(p99(get(sup).hup), p99(get(sup).usr1), p99(get(sup).term));
+  const bare = get('bare node (spawn + forward)');
+  const termP99 = p99(get(sup).term);
+  const otherP99 = Math.max(p99(get(sup).hup), p99(get(sup).usr1));
   const stopMed = median(get(sup).stop);
   const stopP99 = p99(get(sup).stop);
   const nsStop = samples.get('supervisor (supervise), own PID namespace')?.stop;
+  const nsBareStop = samples.get('bare node, own PID namespace')?.stop;
   const ok = (b) => (b ? 'yes' : '**no**');
   lines.push(
     `| start-up, median | ${fmt(supStart)} ms | ≤ 1.3× bare node | ${ratio(supStart, bareStart)} (vs \`node -e ''\` lifetime: ${ratio(supStart, nodeE)}) | ${ratio(supStart, tiniStart)} | ${ok(supStart <= 1.3 * bareStart)} |`,
     `| idle RSS | ${fmt(supIdle.rss, 1)} MiB | ≤ 1.15× idle node | ${ratio(supIdle.rss, idleNode.rss)} (vs bare node supervisor: ${ratio(supIdle.rss, bareIdle.rss)}) | ${ratio(supIdle.rss, tiniIdle.rss)} | ${ok(supIdle.rss <= 1.15 * idleNode.rss)} |`,
     `| idle USS (private memory) | ${fmt(supIdle.uss, 1)} MiB | ≤ 1.3× idle node | ${ratio(supIdle.uss, idleNode.uss)} (vs bare node supervisor: ${ratio(supIdle.uss, bareIdle.uss)}) | ${ratio(supIdle.uss, tiniIdle.uss)} | ${ok(supIdle.uss <= 1.3 * idleNode.uss)} |`,
-    `| forwarding p99 (TERM, HUP, USR1) | ${fmt(fwdP99, 3)} ms (the machine's floor, child signalled directly: ${fmt(Math.max(p99(get('child directly').hup), p99(get('child directly').usr1), p99(get('child directly').term)), 3)} ms) | ≤ 1 ms | ${ratio(fwdP99, Math.max(p99(get('bare node (spawn + forward)').hup), p99(get('bare node (spawn + forward)').usr1), p99(get('bare node (spawn + forward)').term)))} | ${ratio(fwdP99, Math.max(p99(get('tini --').hup), p99(get('tini --').usr1), p99(get('tini --').term)))} | ${ok(fwdP99 <= 1)} |`,
-    `| stop overhead, median / p99 | ${fmt(stopMed)} / ${fmt(stopP99)} ms${nsStop ? ` (own PID namespace, as in a container: ${fmt(median(nsStop))} / ${fmt(p99(nsStop))} ms; bare node there: ${fmt(median(get('bare node, own PID namespace').stop))} ms)` : ''} | ≤ 5 ms | ${ratio(stopMed, median(get('bare node (spawn + forward)').stop))} | ${ratio(stopMed, median(get('tini --').stop))} | ${nsStop ? `container: median ${ok(median(nsStop) <= 5)}, p99 ${ok(p99(nsStop) <= 5)}; host: ${ok(stopP99 <= 5)}` : ok(stopP99 <= 5)} |`,
+    `| TERM forwarding p99 | ${fmt(termP99, 3)} ms (median ${fmt(median(get(sup).term), 3)} ms; HUP and USR1 p99 ${fmt(otherP99, 3)} ms; the machine's floor, child signalled directly: ${fmt(p99(get('child directly').term), 3)} ms) | ≤ 1.5× bare node | ${ratio(termP99, p99(bare.term))} (median ${ratio(median(get(sup).term), median(bare.term))}) | ${ratio(termP99, p99(get('tini --').term))} | ${ok(termP99 <= 1.5 * p99(bare.term))} |`,
+    `| stop overhead, median | ${fmt(stopMed)} ms (p99 ${fmt(stopP99)} ms)${nsStop ? `; own PID namespace, as in a container: ${fmt(median(nsStop))} ms, bare node there ${fmt(median(nsBareStop))} ms: ${ratio(median(nsStop), median(nsBareStop))}` : ''} | ≤ 1.3× bare node | ${ratio(stopMed, median(bare.stop))} | ${ratio(stopMed, median(get('tini --').stop))} | host: ${ok(stopMed <= 1.3 * median(bare.stop))}${nsStop ? `; container: ${ok(median(nsStop) <= 1.3 * median(nsBareStop))}` : ''} |`,
     `| idle CPU over ${args.idle} s | ${fmt(supIdle.cpuMs, 3)} ms (${supIdle.ticks} ticks, ${supIdle.switches} wake-ups; ${fmt(supIdle.settleMs, 1)} ms in the ${SETTLE_S} s before) | 0 | | | ${ok(supIdle.ticks === 0 && supIdle.switches === 0)} |`,
     `| exec mode: resident overhead | 0 (the process became the child) | 0 | | | yes |`,
     '',
@@ -616,14 +664,14 @@ function renderReport({ began, seconds, samples, idle, idleRows }) {
       '',
       `${args.knobRuns} start/stop runs each, interleaved with the rows above; memory from the same idle period. Rows starting with "…" are today's bundle with one build choice undone; "+ flag" rows add one Node flag. Bundles are rebuilt from src/ by build.mjs; "as first committed" is the core's own build of its first commit.`,
       '',
-      '| variant | start-up median | p99 | vs bare node | vs "now + compile cache" | RSS MiB | USS MiB | RSS vs idle node | stop overhead p50 |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| variant | start-up median | p99 | vs bare node | vs "now + compile cache" | RSS MiB | USS MiB | RSS vs idle node | TERM p50 | TERM p99 | stop overhead p50 |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const row of KNOBS) {
       const s = get(row.name);
       const m = idle.get(row.name);
       lines.push(
-        `| ${row.name} | ${fmt(median(s.startup))} | ${fmt(p99(s.startup))} | ${ratio(median(s.startup), bareStart)} | ${ratio(median(s.startup), median(now.startup))} | ${fmt(m.rss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${fmt(median(s.stop))} |`,
+        `| ${row.name} | ${fmt(median(s.startup))} | ${fmt(p99(s.startup))} | ${ratio(median(s.startup), bareStart)} | ${ratio(median(s.startup), median(now.startup))} | ${fmt(m.rss, 1)} | ${fmt(m.uss, 1)} | ${ratio(m.rss, idleNode.rss)} | ${fmt(median(s.term), 3)} | ${fmt(p99(s.term), 3)} | ${fmt(median(s.stop))} |`,
       );
     }
   }

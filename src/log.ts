@@ -1,6 +1,7 @@
 import { fstatSync, writeSync } from 'node:fs';
 import pino from 'pino';
 import { prettyLine } from './log-pretty.js';
+import { isoTime } from './log-time.js';
 
 export type Logger = pino.Logger;
 
@@ -20,7 +21,7 @@ export function createLogger(level: string, format: string = 'auto', destination
     {
       name: 'eveai-supervisor',
       level: (LOG_LEVELS as readonly string[]).includes(level) ? level : 'info',
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime, // pino.stdTimeFunctions.isoTime's text, without the Date object it creates per line
       formatters: { level: (label) => ({ level: label }) },
     },
     pretty ? { write: (line: string) => destination.write(prettyLine(line, colours)) } : destination,

@@ -8,10 +8,10 @@
 // the environment a process started with. Once the group is gone, whatever still carries the token has
 // escaped: a warning names it and it gets SIGKILL, which is exactly what the namespace teardown does in the
 // container, so the outcome is the same with or without a PID namespace.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { describeMembers, type Member } from './process-group.js';
-import { readProcStat } from './proc-stat.js';
+import { readEveryProcStat, type ProcStat } from './proc-stat.js';
 
 export const RUN_MARKER = 'EVEAI_SUPERVISOR_RUN';
 
@@ -27,38 +27,42 @@ export function markDescendants(): string {
   return token;
 }
 
-/** Live processes, other than the supervisor, that started with this token in their environment. */
-export function findEscapees(token: string): Member[] {
+/**
+ * Live processes, other than the supervisor, that started with this token in their environment: in `processes` when
+ * given (one pass over /proc shared with the group's), else in /proc now.
+ */
+export function findEscapees(token: string, processes?: Map<number, ProcStat>): Member[] {
   const entry = `${RUN_MARKER}=${token}\0`;
-  let pids: string[];
   try {
     // A /proc of another PID namespace (a new namespace without its own /proc mounted) shows pids that
     // kill() would read differently: then nothing is looked for rather than the wrong process killed.
     if (readlinkSync('/proc/self') !== String(process.pid)) return [];
-    pids = readdirSync('/proc');
   } catch {
     return []; // no /proc: nothing can be found (unusual in a container)
   }
+  const all = processes ?? readEveryProcStat();
+  if (!all) return [];
+  // Every descendant of the program started after the supervisor did: the environment of an older process (nearly
+  // all of them on a host, where reading each one costs milliseconds in all) cannot hold the token and is not read.
+  const since = all.get(process.pid)?.startTime ?? 0;
   const found: Member[] = [];
-  for (const pid of pids) {
-    if (!/^[0-9]+$/.test(pid) || Number(pid) === process.pid) continue;
+  for (const [pid, stat] of all) {
+    // Not the supervisor, not a zombie (dead, only not reaped yet), not older than the supervisor.
+    if (pid === process.pid || stat.state === 'Z' || !(stat.startTime >= since)) continue;
     let environ: string;
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
     } catch {
       continue; // gone, or not ours to read (another user's process cannot be ours)
     }
-    if (!(environ.startsWith(entry) || environ.includes(`\0${entry}`))) continue;
-    const stat = readProcStat(pid);
-    if (!stat || stat.state === 'Z') continue; // gone, or dead and only not reaped yet
-    found.push({ pid: Number(pid), command: stat.command });
+    if (environ.startsWith(entry) || environ.includes(`\0${entry}`)) found.push({ pid, command: stat.command });
   }
   return found;
 }
 
 /** Names and SIGKILLs every escapee still alive; returns them. Called once the child's group is gone. */
-export function killEscapees(token: string, log: Logger): Member[] {
-  const escapees = findEscapees(token);
+export function killEscapees(token: string, log: Logger, processes?: Map<number, ProcStat>): Member[] {
+  const escapees = findEscapees(token, processes);
   if (escapees.length === 0) return escapees;
   log.warn(
     { event: 'group.escapees', members: describeMembers(escapees) },

@@ -8,9 +8,11 @@ export type Found = { ok: true; path: string } | { ok: false; exitCode: number; 
 
 export function findProgram(name: string, searchPath: string | undefined): Found {
   if (name === '') return { ok: false, exitCode: EXIT.NOT_FOUND, reason: 'empty program name' };
-  const candidates = name.includes('/') ? [name] : (searchPath ?? '').split(delimiter).map((dir) => join(dir || '.', name));
+  const dirs = name.includes('/') ? [undefined] : (searchPath ?? '').split(delimiter);
   let unusable: string | undefined;
-  for (const candidate of candidates) {
+  for (const dir of dirs) {
+    // Joined one at a time: the program is usually in one of the first directories.
+    const candidate = dir === undefined ? name : join(dir || '.', name);
     const kind = kindOf(candidate);
     if (kind === 'executable') return { ok: true, path: candidate };
     if (kind !== 'missing') unusable ??= `${candidate} is ${kind === 'directory' ? 'a directory' : 'not executable'}`;

@@ -1,29 +1,19 @@
 // The child's process group (and session: it was started with setsid, so both ids equal its pid).
 // Membership is read from /proc: a zombie is not a member worth waiting for (it is dead, only unreaped),
 // and a process that stays in the session but moved to another group is still ours.
-import { readdirSync } from 'node:fs';
-import { readProcStat } from './proc-stat.js';
+import { readEveryProcStat, type ProcStat } from './proc-stat.js';
 
 export interface Member {
   pid: number;
   command: string;
 }
 
-/** Live processes whose process group or session is `leaderPid`. */
-export function groupMembers(leaderPid: number): Member[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return probeWithoutProc(leaderPid);
-  }
+/** Live processes whose process group or session is `leaderPid`: in `processes` when given, else in /proc now. */
+export function groupMembers(leaderPid: number, processes: Map<number, ProcStat> | undefined = readEveryProcStat()): Member[] {
+  if (!processes) return probeWithoutProc(leaderPid);
   const members: Member[] = [];
-  for (const entry of entries) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    const stat = readProcStat(entry);
-    if (stat && stat.state !== 'Z' && (stat.pgrp === leaderPid || stat.session === leaderPid)) {
-      members.push({ pid: Number(entry), command: stat.command });
-    }
+  for (const [pid, stat] of processes) {
+    if (stat.state !== 'Z' && (stat.pgrp === leaderPid || stat.session === leaderPid)) members.push({ pid, command: stat.command });
   }
   return members;
 }

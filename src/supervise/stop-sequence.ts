@@ -10,8 +10,14 @@ import { StopTimeline } from './stop-summary.js';
 
 export type StopState = 'running' | 'draining' | 'graceful' | 'hard' | 'killed';
 
+/** What a line is written with: the supervisor's logger, or the stop sequence's view of it. */
+export interface Lines {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
 /** The one wording of a signal the supervisor does not pass on, wherever in its life it arrives. */
-export function logDropped(log: Logger, signal: HandledSignal, why: string): void {
+export function logDropped(log: Lines, signal: HandledSignal, why: string): void {
   log.info({ event: 'signal.dropped', signal, why }, `${signal} not passed on: ${why}`);
 }
 
@@ -21,13 +27,22 @@ export class StopSequence {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Each step as it happens, for shutdown.summary. */
   readonly timeline = new StopTimeline();
+  /** Every line of the stop sequence goes through here: the signal.received line still unwritten goes first. */
+  private readonly log: Lines;
+  /** The signal.received line of the signal being handled, until it is written (see onSignal). */
+  private unwritten: (() => void) | undefined;
 
   constructor(
     private readonly leaderPid: number,
     private readonly leaderExited: () => boolean,
     private readonly plan: Plan,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.log = {
+      info: (fields, msg) => (this.writeReceived(), log.info(fields, msg)),
+      warn: (fields, msg) => (this.writeReceived(), log.warn(fields, msg)),
+    };
+  }
 
   /** Read-only, for the probes: where the stop sequence is. */
   get current(): StopState {
@@ -44,17 +59,31 @@ export class StopSequence {
 
   onSignal(signal: HandledSignal): void {
     const rule = this.plan.policy.rules[signal];
-    this.log.info({ event: 'signal.received', signal, action: rule.action, state: this.state }, `received ${signal}`);
+    const fields = { event: 'signal.received', signal, action: rule.action, state: this.state };
+    // The program gets the signal before the line saying it arrived: a line is a JSON encoding and a write(2), which
+    // waits while nobody reads stderr, and passing a signal on must wait for neither. It is still the first line about
+    // this signal: written right after the signal is sent, or before any other line.
+    this.unwritten = () => this.log.info(fields, `received ${signal}`);
     switch (rule.action) {
       case 'stop':
-        return this.requestStop(signal, rule.send);
+        this.requestStop(signal, rule.send);
+        break;
       case 'stop-now':
-        return this.requestStopNow(signal);
+        this.requestStopNow(signal);
+        break;
       case 'forward':
-        return this.forward(signal, rule.target);
+        this.forward(signal, rule.target);
+        break;
       case 'drop':
         logDropped(this.log, signal, rule.why);
     }
+    this.writeReceived();
+  }
+
+  private writeReceived(): void {
+    const write = this.unwritten;
+    this.unwritten = undefined;
+    write?.();
   }
 
   /** The leader is gone but its group may not be (`left` processes): whatever is left gets one stop deadline, then SIGKILL. */
@@ -156,8 +185,10 @@ export class StopSequence {
 
   /** Sends to the leader (unless Node already reaped it) or to the group; false when nobody received it. */
   private deliver(signal: NodeJS.Signals, target: Target): boolean {
-    if (target === 'group') return sendToGroup(this.leaderPid, signal);
-    return !this.leaderExited() && sendToLeader(this.leaderPid, signal);
+    const delivered =
+      target === 'group' ? sendToGroup(this.leaderPid, signal) : !this.leaderExited() && sendToLeader(this.leaderPid, signal);
+    this.writeReceived();
+    return delivered;
   }
 
   private groupSize(): number {

@@ -1,5 +1,4 @@
 // The only place that spawns and waits. It knows nothing about gunicorn or celery: it follows the plan.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { Plan } from './plan.js';
 import type { HandledSignal } from '../signals/trap.js';
@@ -9,6 +8,7 @@ import { describeMembers, groupMembers, type Member } from './process-group.js';
 import { StopSequence, logDropped, type StopState } from './stop-sequence.js';
 import { killEscapees, markDescendants } from './escapees.js';
 import { logStopSummary } from './stop-summary.js';
+import { readEveryProcStat } from './proc-stat.js';
 
 /** How often group membership is re-read while (and only while) the group drains after the leader exited. */
 const GROUP_POLL_MS = 25;
@@ -57,14 +57,17 @@ export async function supervise(plan: Plan, programPath: string, log: Logger, ho
     end.signal ? `pid ${pid} was killed by ${end.signal}` : `pid ${pid} exited with code ${end.code}`,
   );
 
-  const left = groupMembers(pid);
+  // One pass over /proc answers both questions when the group is already gone: is anything left of it, and did
+  // anything escape it (on a host, each pass reads hundreds of files).
+  const processes = readEveryProcStat();
+  const left = groupMembers(pid, processes);
   stop.onLeaderExit(left.length);
   const survivors = await waitForGroup(pid, left, stop, log);
   stop.finish();
   // Nothing is left to signal or to time: a signal from here to the exit is logged and dropped, not fed to a
   // sequence that has ended (it would call a late TERM "a stop already in progress").
   hooks.routeSignals((signal) => logDropped(log, signal, 'the program has ended'));
-  const escapees = killEscapees(runToken, log).length;
+  const escapees = killEscapees(runToken, log, left.length === 0 ? processes : undefined).length;
   logStopSummary(log, stop.timeline, {
     programCode: end.code ?? null,
     programSignal: end.signal ?? null,
@@ -92,7 +95,7 @@ async function waitForGroup(pid: number, left: Member[], stop: StopSequence, log
         return members.length;
       }
     }
-    await sleep(GROUP_POLL_MS);
+    await new Promise((resolve) => setTimeout(resolve, GROUP_POLL_MS)); // not node:timers/promises: one module less at start-up
     members = groupMembers(pid);
   }
   log.info({ event: 'group.empty' }, 'no process of the group is left');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { loadPlan, knownVariables } from '../../src/plan/load.js';
 
 const OLD_START_SH = {
@@ -251,6 +252,69 @@ describe('near misses name the intended variable', () => {
 
   it.each(['HOME', 'PATH', 'HOSTNAME', 'DATABASE_URL', 'REDIS_PORT', 'PYTHONPATH', 'WORKERS'])('%s is not a near miss', (name) => {
     expect(nearMisses({ [name]: '1' })).toEqual([]);
+  });
+
+  it('a name is reported exactly when a plain Levenshtein distance says so (names made by editing known ones)', () => {
+    // The oracle: the full distance table, no shortcut; the first known name within 1 edit (2 from 8 characters on) wins.
+    const levenshtein = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) =>
+        Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+      );
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++)
+          d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      return d[a.length]![b.length]!;
+    };
+    const known = knownVariables();
+    const intended = (name: string) => known.find((k) => levenshtein(name.toUpperCase(), k) <= (k.length >= 8 ? 2 : 1));
+    const letter = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789abcdefghijklmnopqrstuvwxyz');
+    const edit = fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), letter);
+    const edited = fc.tuple(fc.constantFrom(...known), fc.array(edit, { maxLength: 4 })).map(([name, edits]) =>
+      edits.reduce((s, [kind, at, c]) => {
+        const i = at % (s.length + 1);
+        return kind === 'insert'
+          ? s.slice(0, i) + c + s.slice(i)
+          : kind === 'delete'
+            ? s.slice(0, i) + s.slice(i + 1)
+            : s.slice(0, i) + c + s.slice(i + 1);
+      }, name),
+    );
+    const names = fc.uniqueArray(fc.oneof(edited, fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,30}$/)), { maxLength: 12 });
+    fc.assert(
+      fc.property(names, (list) => {
+        const env = Object.fromEntries(
+          list
+            .filter(
+              (n) =>
+                n !== '' &&
+                !known.includes(n) &&
+                ![
+                  'HOME',
+                  'PATH',
+                  'PWD',
+                  'OLDPWD',
+                  'USER',
+                  'SHELL',
+                  'TERM',
+                  'LANG',
+                  'HOSTNAME',
+                  'SHLVL',
+                  'TZ',
+                  'PS1',
+                  'MAIL',
+                  'LOGNAME',
+                ].includes(n),
+            )
+            .map((n) => [n, '1']),
+        );
+        const expected = Object.keys(env).flatMap((variable) => {
+          const target = intended(variable);
+          return target ? [{ variable, intended: target }] : [];
+        });
+        expect(nearMisses(env)).toEqual(expected);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('every known variable is known', () => {
