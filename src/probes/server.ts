@@ -10,6 +10,7 @@ import type { Plan } from '../supervise/plan.js';
 import type { ProgramView } from '../supervise/supervise.js';
 import { liveness, readiness, type Facts, type Phase, type Verdict } from './checks.js';
 import { answerOneRequest, MAX_CONNECTIONS, type Request } from './connection.js';
+import { collectGarbageEveryFewConnections, stopOptimizingCompilers } from './memory.js';
 import { heartbeatAge, processState } from './proc.js';
 import type { Answer } from './response.js';
 
@@ -78,8 +79,12 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
   };
 
   const net = process.getBuiltinModule('node:net');
+  const connectionClosed = collectGarbageEveryFewConnections();
   // allowHalfOpen: a client may send its request and close its side at once; it still gets the answer.
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => answerOneRequest(socket, answer));
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    answerOneRequest(socket, answer);
+    socket.once('close', connectionClosed);
+  });
   server.maxConnections = MAX_CONNECTIONS;
 
   await new Promise<void>((resolve, reject) => {
@@ -101,6 +106,7 @@ export async function startProbeServer(plan: Plan, log: Logger): Promise<ProbeSe
   return {
     attach(next) {
       view = next;
+      stopOptimizingCompilers(); // after the spawn: off the path to the program's start (memory.ts)
     },
   };
 }
