@@ -16,9 +16,10 @@
 //   allocation-limit step, MemoryController::MinimumAllocationLimitGrowingStep). So after every GC_EVERY_CONNECTIONS
 //   connections one collection runs, of the kind V8 runs under memory pressure ("last resort": full collections
 //   until nothing more is freed, then the young generation shrunk back and freed pages returned): a plain full
-//   collection frees the connections' objects but leaves the young generation at its largest, 1 MiB more resident
-//   (bench/RESULTS-probes.md). Bytecode flushing is switched off with the compilers, or that collection would drop
-//   the compiled stop path as well (src/boot.ts's code cache), to be compiled again when a stop comes.
+//   collection frees the connections' objects but leaves the young generation at its largest (bench/RESULTS-probes.md:
+//   2 MiB committed instead of 1, 0.6-0.7 MiB more at the peak). Bytecode flushing is switched off with the
+//   compilers, or that collection would drop the compiled stop path as well (src/boot.ts's code cache), to be
+//   compiled again when a stop comes.
 //
 // Node exposes none of this as an API: it goes through v8.setFlagsFromString, as src/cli/startup-gc.ts does.
 
