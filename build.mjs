@@ -150,7 +150,8 @@ export const PLUGINS = [lazyModules, pinoWorkerThreadsOnUse];
 /**
  * Builds the bundle. The options exist for bench/run.mjs, which builds variants to show what each choice buys:
  * `format` ('cjs' | 'esm'), `minify`, `without` (plugin names), `startupGc` (false: no GC after spawn, see
- * src/cli/startup-gc.ts), `codeCache` (false: no code cache of its own, see src/boot.ts; an ES module bundle has none).
+ * src/cli/startup-gc.ts), `codeCache` (false: no code cache of its own, see src/boot.ts; an ES module bundle has none),
+ * `define` (more compile-time constants: bench/probes.mjs undoes the probe endpoint's memory means, src/probes/memory.ts).
  */
 export async function buildBundle({
   outfile = join(ROOT, 'dist', 'supervisor.js'),
@@ -159,6 +160,7 @@ export async function buildBundle({
   without = [],
   startupGc = true,
   codeCache = format === 'cjs',
+  define = {},
 } = {}) {
   const banner = [
     '"use strict";',
@@ -181,7 +183,7 @@ export async function buildBundle({
     format,
     plugins: PLUGINS.filter((plugin) => !without.includes(plugin.name)),
     banner: { js: banner },
-    define: { __SUPERVISOR_VERSION__: JSON.stringify(version), __SUPERVISOR_STARTUP_GC__: String(startupGc) },
+    define: { __SUPERVISOR_VERSION__: JSON.stringify(version), __SUPERVISOR_STARTUP_GC__: String(startupGc), ...define },
     write: !codeCache,
   });
   mkdirSync(dirname(outfile), { recursive: true });

@@ -67,6 +67,7 @@ function writeCodeCache(script: { createCachedData(): Buffer }, file: string): v
     // Opened before the cache is serialized, so where nothing may be written this costs one failed open(2).
     const fd = openSync(partial, 'wx', 0o644);
     try {
+      flagsBackAsAtStart();
       writeSync(fd, script.createCachedData());
     } finally {
       closeSync(fd);
@@ -77,4 +78,18 @@ function writeCodeCache(script: { createCachedData(): Buffer }, file: string): v
       unlinkSync(partial);
     } catch {}
   }
+}
+
+/**
+ * The V8 flags the supervisor switches at run time (src/cli/startup-gc.ts, src/probes/memory.ts), as Node 24 starts
+ * them. A code cache carries a hash of V8's flags as they are when it is taken, and V8 rejects it where they differ:
+ * taken after they changed, it would be rejected at the next start and written again at every exit. So they are set
+ * back first, except one that Node's command line sets (test/integration/code-cache.test.ts holds it to Node's
+ * version: Maglev, for one, is on although `node --v8-options` lists it as off).
+ */
+function flagsBackAsAtStart(): void {
+  const RUN_TIME_FLAGS_AT_START = ['--no-expose-gc', '--maglev', '--turbofan', '--flush-bytecode'];
+  const commandLine = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.replaceAll('_', '-');
+  const flags = RUN_TIME_FLAGS_AT_START.filter((flag) => !commandLine.includes(flag.replace(/^--(no-)?/, '')));
+  process.getBuiltinModule('node:v8').setFlagsFromString(flags.join(' '));
 }

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, w
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
+import { freePort } from '../support/http.js';
 import { collectSupervisorLines } from '../support/log-lines.js';
 import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
 import { parseLog } from '../support/supervisor.js';
@@ -66,6 +67,20 @@ describe("the supervisor's own code cache", () => {
       else expect(again.status).toBe(args[0] === '--check' ? 0 : 3);
     }
     expect(ours()).toEqual(written); // accepted: never rewritten
+  });
+
+  it('written by a run that lived past the V8 flags the supervisor sets at run time, it is accepted by the next start', async () => {
+    const { run, ours, cache } = setUp();
+    // With PROBE_PORT set, V8's optimizing compilers and bytecode flushing go off at the spawn (src/probes/memory.ts);
+    // a second after it, src/cli/startup-gc.ts switches gc() on.
+    const env = { NODE_COMPILE_CACHE: cache, PROBE_PORT: String(await freePort()) };
+    const longRun = ['--', '/bin/sh', '-c', 'sleep 1.5; kill -TERM "$PPID"; exec sleep 5'];
+    expect(run(longRun, env).status).toBe(143);
+    const written = ours();
+    expect(Object.keys(written)).toHaveLength(1);
+    expect(run(longRun, env).status).toBe(143);
+    expect(run(STOPPED_RUN).status).toBe(143);
+    expect(ours()).toEqual(written); // accepted by both: never rewritten
   });
 
   it('is not written by a run that started no program (--check, --help, …, bad configuration, no such program), which compiles too little', () => {

@@ -1,6 +1,10 @@
-/** HTTP from the host side: every request on its own connection (no keep-alive agent); a free port to listen on. */
+/**
+ * HTTP from the host side: every request on its own connection (no keep-alive agent); a free port to listen on; and raw
+ * exchanges on one TCP connection, byte for byte, for the probe endpoint's own HTTP reader.
+ */
 import http from 'node:http';
 import net from 'node:net';
+import { sleep } from './wait.js';
 
 export interface HttpResult {
   status?: number;
@@ -68,4 +72,60 @@ export function freePort(): Promise<number> {
 export async function probeAnswer(port: number, path: '/live' | '/ready'): Promise<{ status?: number; phase?: string; reason?: string }> {
   const answer = await get(port, path, 10_000);
   return { status: answer.status, ...(answer.body ? (JSON.parse(answer.body) as { phase: string; reason: string }) : {}) };
+}
+
+export interface RawExchange {
+  /** Everything the server sent, as latin1 text. */
+  received: string;
+  /** How the server ended it: `fin` (a clean close), `reset` (ECONNRESET), or `open` (still open at `waitMs`). */
+  end: 'fin' | 'reset' | 'open';
+}
+
+/**
+ * One TCP connection with exactly the bytes given: each chunk is its own write (Nagle off), `gapMs` apart; then,
+ * with `halfClose`, the client's side is shut (FIN) while it keeps reading. Resolves once the server has closed its
+ * side or reset the connection, or after `waitMs` with what came so far. With `keepOpen` the client socket is left
+ * open (returned) for the caller to watch; otherwise it is destroyed.
+ */
+export async function rawExchange(
+  port: number,
+  chunks: (string | Buffer)[],
+  { host = '127.0.0.1', gapMs = 0, halfClose = false, waitMs = 20_000, keepOpen = false } = {},
+): Promise<RawExchange & { socket: net.Socket }> {
+  const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+  socket.setEncoding('latin1');
+  let received = '';
+  socket.on('data', (text: string) => (received += text));
+  const ended = new Promise<RawExchange['end']>((resolve) => {
+    const timer = setTimeout(() => resolve('open'), waitMs);
+    socket.once('end', () => (clearTimeout(timer), resolve('fin')));
+    socket.on('error', (err: NodeJS.ErrnoException) => (clearTimeout(timer), resolve(err.code === 'ECONNRESET' ? 'reset' : 'fin')));
+    socket.once('close', () => (clearTimeout(timer), resolve('fin')));
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  for (const [i, chunk] of chunks.entries()) {
+    if (i > 0 && gapMs > 0) await sleep(gapMs);
+    if (!socket.writable) break;
+    socket.write(chunk);
+  }
+  if (halfClose) socket.end();
+  const end = await ended;
+  if (!keepOpen) socket.destroy();
+  return { received, end, socket };
+}
+
+/** The parts of an HTTP/1.1 response text: status, headers (names lower-cased), body. */
+export function parseResponse(text: string): { status: number; headers: Record<string, string>; body: string } | undefined {
+  const split = text.indexOf('\r\n\r\n');
+  const match = /^HTTP\/1\.1 (\d{3}) [^\r\n]*\r\n/.exec(text);
+  if (split < 0 || !match) return undefined;
+  const headers: Record<string, string> = {};
+  for (const line of text.slice(match[0].length, split).split('\r\n').filter(Boolean)) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(match[1]), headers, body: text.slice(split + 4) };
 }

@@ -169,6 +169,23 @@ export function rssKb(pid: number): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** How many sockets `pid` holds open (/proc/PID/fd entries that are sockets); undefined once it is gone. */
+export function openSockets(pid: number): number | undefined {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  let sockets = 0;
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets++;
+    } catch {} // closed meanwhile
+  }
+  return sockets;
+}
+
 /** Samples a process's resident memory until stopped; stop() returns the largest value seen (kB). */
 export function sampleRss(pid: number, everyMs = 20): { stop(): number } {
   let max = rssKb(pid) ?? 0;
