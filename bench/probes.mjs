@@ -37,7 +37,6 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
@@ -46,6 +45,7 @@ import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { SUPERVISOR_NODE_FLAGS, buildBundle } from '../build.mjs';
+import { unpackRevision } from './revision.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
@@ -154,14 +154,7 @@ function defaultBefore() {
 /** REV's src/, build.mjs and package.json, built by its own build.mjs (this checkout's node_modules); its CMD flags. */
 async function buildBefore(rev = defaultBefore()) {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dir = join(work, `at-${sha}`);
-    mkdirSync(dir, { recursive: true });
-    const archive = spawnSync('git', ['archive', sha, 'src', 'build.mjs', 'package.json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-    if (archive.status !== 0) throw new Error(String(archive.stderr));
-    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
-    if (untar.status !== 0) throw new Error(String(untar.stderr));
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const { sha, dir } = unpackRevision(ROOT, rev, work);
     const build = await import(pathToFileURL(join(dir, 'build.mjs')).href);
     await build.buildBundle();
     return { rev: sha, file: join(dir, 'dist', 'supervisor.js'), flags: build.SUPERVISOR_NODE_FLAGS ?? [] };

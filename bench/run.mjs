@@ -24,6 +24,7 @@ import { cpus, setPriority, tmpdir, totalmem, release } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SUPERVISOR_NODE_FLAGS, buildBundle } from '../build.mjs';
+import { unpackRevision } from './revision.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = parseArgs(process.argv.slice(2));
@@ -212,14 +213,7 @@ function podEnvironment() {
 /** REV's src/ and build.mjs, built as REV builds it (its own build.mjs, this checkout's node_modules). */
 function buildAtRevision(rev) {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dir = join(work, `at-${sha}`);
-    mkdirSync(dir, { recursive: true });
-    const archive = spawnSync('git', ['archive', sha, 'src', 'build.mjs', 'package.json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-    if (archive.status !== 0) throw new Error(String(archive.stderr));
-    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
-    if (untar.status !== 0) throw new Error(String(untar.stderr));
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const { sha, dir } = unpackRevision(ROOT, rev, work);
     execFileSync(NODE, [join(dir, 'build.mjs')], { cwd: dir, stdio: 'ignore' });
     return { rev: sha, file: join(dir, 'dist', 'supervisor.js') };
   } catch (error) {
