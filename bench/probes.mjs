@@ -52,6 +52,7 @@ const NODE = process.execPath;
 const args = parseArgs(process.argv.slice(2));
 
 const work = mkdtempSync(join(tmpdir(), 'eveai-bench-probes-'));
+/** Process groups to kill if the bench ends early: the supervisors', and their programs' (a group of their own). */
 const live = new Set();
 function cleanup() {
   for (const pid of live) {
@@ -196,11 +197,18 @@ async function startSupervisor(variant, { probes = variant.probes !== false, hea
   const proc = spawn(NODE, [...variant.flags, variant.bundle], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   live.add(proc.pid);
   let err = '';
+  let programGroup;
   const startupMs = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`supervisor did not start:\n${err}`)), 20_000);
     proc.stderr.setEncoding('utf8').on('data', (chunk) => {
       err += chunk;
-      if (/"event":"child\.spawn"/.test(err)) (clearTimeout(timer), resolve(Number(process.hrtime.bigint() - started) / 1e6));
+      if (programGroup !== undefined) return;
+      const spawned = /"event":"child\.spawn".*?"child_pid":(\d+)/.exec(err);
+      if (!spawned) return;
+      programGroup = Number(spawned[1]);
+      live.add(programGroup);
+      clearTimeout(timer);
+      resolve(Number(process.hrtime.bigint() - started) / 1e6);
     });
     proc.once('exit', () => (clearTimeout(timer), reject(new Error(`supervisor exited:\n${err}`))));
   });
@@ -218,6 +226,7 @@ async function startSupervisor(variant, { probes = variant.probes !== false, hea
       process.kill(proc.pid, 'SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
       live.delete(proc.pid);
+      live.delete(programGroup); // the supervisor stopped it
       listener.close();
     },
   };
@@ -486,17 +495,18 @@ async function main() {
   const before = list.find((v) => v.key === 'before');
   const mib = (x) => `${fmt(x)} MiB`;
   const memoryTable = (run) => [
-    `| variant | idle RSS | +RSS after ${args.checkpoint}: peak (at ${args.checkpoint}) | +RSS after ${args.count}: peak (at ${args.count}) | ${args.checkpoint} → ${args.count}: peaks (at) | +RSS ${args.idleAfter} s later | +USS after ${args.count} | +PSS after ${args.count} | CPU per probe over the run |`,
+    `| variant | idle RSS (each instance) | +RSS after ${args.checkpoint}: peak (at ${args.checkpoint}) | +RSS after ${args.count}: peak (at ${args.count}) | ${args.checkpoint} → ${args.count}: peaks (at) | +RSS ${args.idleAfter} s later | +USS after ${args.count} | +PSS after ${args.count} | CPU per probe over the run |`,
     '|---|---|---|---|---|---|---|---|---|',
     ...list.map((variant) => {
       const sups = of(run, variant);
-      if (variant.probes === false) return `| ${variant.name} | ${mib(memoryRow(sups, 'idle', 'rss'))} | | | | | | | |`;
+      const idle = `${mib(memoryRow(sups, 'idle', 'rss'))} (${sups.map((s) => fmt(s.marks.idle.rss)).join(', ')})`;
+      if (variant.probes === false) return `| ${variant.name} | ${idle} | | | | | | | |`;
       const d = (mark, field = 'rss') => memoryRow(sups, mark, field);
       const peak = (mark) => median(sups.map((s) => s.peaks[mark] - s.marks.idle.rss));
       const slow = median(sups.map((s) => s.marks[args.count]?.rss - s.marks[args.checkpoint]?.rss));
       const slowPeak = median(sups.map((s) => s.peaks[args.count] - s.peaks[args.checkpoint]));
       const cpu = median(sups.map((s) => s.cpuPerProbeUs));
-      return `| ${variant.name} | ${mib(d('idle'))} | ${signed(peak(args.checkpoint))} (${signed(d(args.checkpoint))}) | ${signed(peak(args.count))} (${signed(d(args.count))}) | ${signed(slowPeak)} (${signed(slow)}) | ${signed(d('after'))} | ${signed(d(args.count, 'uss'))} | ${signed(d(args.count, 'pss'))} | ${fmt(cpu / 1000, 3)} ms |`;
+      return `| ${variant.name} | ${idle} | ${signed(peak(args.checkpoint))} (${signed(d(args.checkpoint))}) | ${signed(peak(args.count))} (${signed(d(args.count))}) | ${signed(slowPeak)} (${signed(slow)}) | ${signed(d('after'))} | ${signed(d(args.count, 'uss'))} | ${signed(d(args.count, 'pss'))} | ${fmt(cpu / 1000, 3)} ms |`;
     }),
   ];
   const heapTable = (run) => {

@@ -1,9 +1,14 @@
-// One full garbage collection a second after the program started, then never again.
+// One memory-reducing garbage collection a second after the program started, then never again.
 //
-// Start-up allocations grow V8's heap, which arms its memory reducer; with no GC after that, the reducer finds no
-// allocation history to judge by and wakes the process every 8 s forever, without ever collecting. One GC lets it
-// finish its own (two GCs, about 8 s later) and stop: an idle supervisor then costs no CPU, and ~2 MB less resident
-// (bench/RESULTS.md). Node exposes gc() only through --expose-gc, a flag that would cost start-up (it invalidates
+// Start-up allocations grow V8's heap and arm its memory reducer. Whether that reducer then gives the start-up
+// garbage back is V8's guess about the process: with no GC after start-up it wakes the process every 8 s forever
+// without collecting; after one plain GC it collects and stops in most runs but not in all (7 of 30 idle starts
+// measured here, 7 of 8 when a small preload ran before the bundle), and such a supervisor keeps ~1.7 MiB of heap
+// pages it never uses again, for the container's whole life. So this collection is the memory-reducing kind V8 runs
+// under memory pressure ("last resort": full collections until nothing more is freed, the young generation shrunk,
+// free pages returned): every supervisor reaches its idle size a second after the spawn, whatever the reducer
+// decides afterwards (bench/RESULTS.md, idle RSS). It flushes no compiled code, the stop path's included (V8's
+// --trace-flush-code). Node exposes gc() only through --expose-gc, a flag that would cost start-up (it invalidates
 // the code cache Node embeds for its builtins), so it is switched on here, off the path to spawn. Best effort.
 
 /** false only in the bench/ build that measures what this buys (build.mjs `startupGc`). */
@@ -18,7 +23,7 @@ export function collectStartupGarbageOnce(): void {
     try {
       process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
       const gc = process.getBuiltinModule('node:vm').runInNewContext('gc') as (options?: object) => void;
-      gc({ type: 'major', execution: 'sync' });
+      gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     } catch {
       // an optimisation only
     }

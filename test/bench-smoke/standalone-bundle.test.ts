@@ -1,31 +1,14 @@
 // The image copies dist/supervisor.js alone to /app/dist/: no node_modules, no package.json beside it. Prove the
 // bundle is self-contained the way it ships: copied alone into an empty directory outside the repository, it
 // resolves a plan (--print) and supervises a one-off command to its exit code, with its JSON log intact.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
-import { collectSupervisorLines } from '../support/log-lines.js';
-import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
-import { parseLog } from '../support/supervisor.js';
+import { bundleCopiedAlone, parseLog } from '../support/supervisor.js';
 
 const dir = tempDir('eveai-standalone-');
-const bundle = join(dir, 'supervisor.js');
-copyFileSync(SUPERVISOR, bundle);
-
-// Not startSupervisor: this runs the copy of the bundle, alone in its directory, as the image has it.
-const run = (args: string[], env: Record<string, string> = {}) => {
-  const result = spawnSync(NODE, [bundle, ...args], {
-    cwd: dir,
-    env: { PATH: TEST_PATH, HOME: dir, ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  collectSupervisorLines(result.stderr);
-  return result;
-};
+const { bundle, run } = bundleCopiedAlone(dir);
 
 describe('dist/supervisor.js copied alone, as the image has it', () => {
   it('is the only file there', () => {

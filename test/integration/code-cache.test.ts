@@ -3,32 +3,22 @@
 // uid; later runs compile from it. Whatever is found there — nothing, garbage, a place that cannot be written — the
 // run itself is the same: same log events, same exit code. The bundle is copied alone into a directory of its own,
 // as the image has it.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cleanup.js';
 import { freePort } from '../support/http.js';
-import { collectSupervisorLines } from '../support/log-lines.js';
-import { NODE, SUPERVISOR, TEST_PATH } from '../support/paths.js';
-import { parseLog } from '../support/supervisor.js';
+import { bundleCopiedAlone, parseLog } from '../support/supervisor.js';
 
 /** A supervised run that a TERM stops (the program signals the supervisor), as the image's build step runs it. */
 const STOPPED_RUN = ['--', '/bin/sh', '-c', 'kill -TERM "$PPID"; exec sleep 5'];
 
 function setUp() {
   const dir = tempDir('eveai-code-cache-');
-  const bundle = join(dir, 'supervisor.js');
-  copyFileSync(SUPERVISOR, bundle);
+  const copy = bundleCopiedAlone(dir);
   const cache = join(dir, 'cache');
   const run = (args: string[], env: Record<string, string> = { NODE_COMPILE_CACHE: cache }) => {
-    const result = spawnSync(NODE, [bundle, ...args], {
-      cwd: dir,
-      env: { PATH: TEST_PATH, HOME: dir, ...env },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    collectSupervisorLines(result.stderr);
+    const result = copy.run(args, env);
     return { status: result.status, events: parseLog(result.stderr).map((line) => line.event) };
   };
   /** The supervisor's cache files (Node's own are named by a number): path -> modification time and size. */

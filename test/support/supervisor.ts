@@ -1,8 +1,9 @@
 // The one way the tests start the built dist/supervisor.js for real: plainly, as another uid, or in the container
 // topology (`unshare --pid --fork --mount-proc` + the image's ENTRYPOINT: tini PID 1, supervisor PID 2); then its JSON
 // log, its signals and its exit.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { basename } from 'node:path';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns, type StdioOptions } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { register } from './cleanup.js';
 import { collectSupervisorLines, parseSupervisorLines } from './log-lines.js';
 import { IMAGE_ENTRYPOINT, NODE, ROOT, SUPERVISOR, TEST_PATH } from './paths.js';
@@ -176,4 +177,28 @@ export function foreignLines(stderr: string): string[] {
       return true;
     }
   });
+}
+
+/**
+ * dist/supervisor.js copied alone into `dir`, as the image has it (no node_modules, no package.json beside it), and a
+ * way to run that copy to its end with spawnSync: its supervisor lines are checked against the log schema like every
+ * other run's. Not startSupervisor, which runs dist/ in the repository.
+ */
+export function bundleCopiedAlone(dir: string): {
+  bundle: string;
+  run(args: string[], env?: Record<string, string>): SpawnSyncReturns<string>;
+} {
+  const bundle = join(dir, 'supervisor.js');
+  copyFileSync(SUPERVISOR, bundle);
+  const run = (args: string[], env: Record<string, string> = {}) => {
+    const result = spawnSync(NODE, [bundle, ...args], {
+      cwd: dir,
+      env: { PATH: TEST_PATH, HOME: dir, ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    collectSupervisorLines(result.stderr);
+    return result;
+  };
+  return { bundle, run };
 }
