@@ -2,8 +2,8 @@
 //
 // Start-up allocations grow V8's heap and arm its memory reducer. Whether that reducer then gives the start-up
 // garbage back is V8's guess about the process: with no GC after start-up it wakes the process every 8 s forever
-// without collecting; after one plain GC it collects and stops in most runs but not in all (7 of 30 idle starts
-// measured here, 7 of 8 when a small preload ran before the bundle), and such a supervisor keeps ~1.7 MiB of heap
+// without collecting; after one plain GC it collects and stops in most runs but not in all (9 of 34 idle starts
+// measured here, 7 of 8 when a preload with an exit hook ran first), and such a supervisor keeps ~1.7 MiB of heap
 // pages it never uses again, for the container's whole life. So this collection is the memory-reducing kind V8 runs
 // under memory pressure ("last resort": full collections until nothing more is freed, the young generation shrunk,
 // free pages returned): every supervisor reaches its idle size a second after the spawn, whatever the reducer
